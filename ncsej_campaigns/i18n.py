@@ -1,0 +1,16 @@
+"""Language choice: the person's own, else the browser's ``Accept-Language``."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or languages[0]

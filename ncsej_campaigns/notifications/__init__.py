@@ -1,0 +1,1 @@
+"""Outbox mail: every email is a row written with the change that causes it."""

@@ -1,0 +1,64 @@
+"""Mail transports: SMTP when ``MAIL_SERVER`` is set, else ``.eml`` files on disk."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+from flask import current_app
+
+from ncsej_campaigns.notifications.models import OutboxEmail
+
+
+def build_message(email: OutboxEmail) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    message["Subject"] = email.subject
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = formataddr((email.to_name, email.to_address)) if email.to_name else (
+        email.to_address
+    )
+    domain = config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].rstrip(">") or "localhost"
+    message["Message-ID"] = email.message_id or make_msgid(f"outbox-{email.id}", domain=domain)
+    message["Content-Language"] = email.locale
+    message["X-Outbox-Id"] = str(email.id)
+    message.set_content(email.body_text)
+    if email.body_html:
+        message.add_alternative(email.body_html, subtype="html")
+    return message
+
+
+def send_message(message: EmailMessage) -> None:
+    config = current_app.config
+    if config["MAIL_SERVER"]:
+        _send_smtp(message, config)
+    else:
+        _write_file(message, Path(config["MAIL_FILE_DIR"]))
+
+
+def _send_smtp(message: EmailMessage, config) -> None:
+    host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        client = smtplib.SMTP_SSL(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    with client:
+        if config["MAIL_USE_TLS"]:
+            client.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        client.send_message(message)
+
+
+def _write_file(message: EmailMessage, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{message['X-Outbox-Id']}.eml"
+    tmp = directory / f".{name}.tmp"
+    tmp.write_bytes(bytes(message))
+    os.replace(tmp, directory / name)  # readers never see half a message

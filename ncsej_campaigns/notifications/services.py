@@ -1,0 +1,160 @@
+"""Queue emails in the outbox and deliver them exactly once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import or_, select, update
+
+from ncsej_campaigns.db import utcnow
+from ncsej_campaigns.extensions import db
+from ncsej_campaigns.notifications import mailer
+from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+PENDING_IDS_KEY = "outbox_ids_to_dispatch"
+# A row still "sending" after this long belonged to a worker that died mid-send; it may or
+# may not have gone out, so it is marked failed for a person to look at, never resent blindly.
+STALE_SENDING_AFTER = timedelta(minutes=15)
+
+
+def queue_email(
+    template: str,
+    *,
+    to_address: str,
+    subject,
+    locale: str = "en",
+    to_name: str = "",
+    person_id: int | None = None,
+    user_id: int | None = None,
+    **context,
+) -> OutboxEmail:
+    """Render ``emails/<template>.txt`` and ``.html`` in the recipient's language and add an
+    outbox row to the current transaction. Delivery is enqueued only after the commit."""
+    locale = locale if locale in current_app.config["LANGUAGES"] else "en"
+    with force_locale(locale):
+        context = {"to_name": to_name, **context}
+        email = OutboxEmail(
+            to_address=to_address,
+            to_name=to_name,
+            subject=str(subject),
+            body_text=render_template(f"emails/{template}.txt", **context),
+            body_html=render_template(f"emails/{template}.html", subject=str(subject), **context),
+            template=template,
+            locale=locale,
+            person_id=person_id,
+            user_id=user_id,
+        )
+    db.session.add(email)
+    db.session.flush()
+    db.session.info.setdefault(PENDING_IDS_KEY, []).append(email.id)
+    return email
+
+
+def backoff_for(attempts: int) -> int:
+    """Seconds before the next try: 30 s, 1 min, 2 min, ... capped at one hour."""
+    return min(30 * 2 ** max(attempts - 1, 0), 3600)
+
+
+@dataclass
+class DeliveryResult:
+    sent: bool
+    retry_in: int | None = None
+
+
+def deliver(outbox_id: int) -> DeliveryResult:
+    """Claim the row, send it, record the outcome. Safe to call any number of times.
+
+    The claim is one conditional UPDATE, committed before the send: a second task for the same
+    row finds nothing to claim, so a message is never handed to the mail server twice.
+    """
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.id == outbox_id,
+            OutboxEmail.status == OutboxStatus.PENDING,
+            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
+        )
+        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return DeliveryResult(sent=False)
+
+    email = db.session.get(OutboxEmail, outbox_id)
+    try:
+        message = mailer.build_message(email)
+        mailer.send_message(message)
+    except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, not raised
+        log.warning("outbox %s: delivery failed: %s", outbox_id, exc)
+        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            email.status = OutboxStatus.FAILED
+            email.next_attempt_at = None
+            db.session.commit()
+            return DeliveryResult(sent=False)
+        delay = backoff_for(email.attempts)
+        email.status = OutboxStatus.PENDING
+        email.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        db.session.commit()
+        return DeliveryResult(sent=False, retry_in=delay)
+
+    email.status = OutboxStatus.SENT
+    email.sent_at = utcnow()
+    email.message_id = message["Message-ID"]
+    email.last_error = ""
+    db.session.commit()
+    return DeliveryResult(sent=True)
+
+
+def due_outbox_ids(limit: int = 500) -> list[int]:
+    """Pending rows whose retry time has come, or that were never picked up (broker down)."""
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            select(OutboxEmail.id)
+            .where(
+                OutboxEmail.status == OutboxStatus.PENDING,
+                or_(
+                    OutboxEmail.next_attempt_at <= now,
+                    (OutboxEmail.next_attempt_at.is_(None))
+                    & (OutboxEmail.created_at <= now - timedelta(minutes=2)),
+                ),
+            )
+            .order_by(OutboxEmail.id)
+            .limit(limit)
+        )
+    )
+
+
+def fail_stale_sending() -> int:
+    cutoff = utcnow() - STALE_SENDING_AFTER
+    count = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_at < cutoff)
+        .values(
+            status=OutboxStatus.FAILED,
+            last_error="Interrupted while sending; not resent automatically to avoid a "
+            "duplicate. Check the mail server's log, then retry by hand if it did not go out.",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return count
+
+
+def requeue(email: OutboxEmail) -> None:
+    """An admin asks for another try of a failed email."""
+    if email.status not in (OutboxStatus.FAILED, OutboxStatus.PENDING):
+        raise ValueError("only failed or pending emails can be retried")
+    email.status = OutboxStatus.PENDING
+    email.next_attempt_at = None
+    email.attempts = 0
+    db.session.flush()
+    db.session.info.setdefault(PENDING_IDS_KEY, []).append(email.id)

@@ -1,0 +1,1 @@
+"""The coalition: member organizations, federations and partners."""

@@ -1,0 +1,100 @@
+"""Operations on organizations."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from ncsej_campaigns.audit import services as audit
+from ncsej_campaigns.extensions import db
+from ncsej_campaigns.organizations.models import Organization
+from ncsej_campaigns.text import like_pattern, slugify
+
+EDITABLE_FIELDS = (
+    "name", "slug", "kind", "parent_id", "region", "country", "membership_status",
+    "contact_name", "contact_email", "contact_phone", "website", "description",
+)
+
+
+class OrganizationError(ValueError):
+    """A rule about organizations was broken; the message is shown to the user."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def get_by_slug(slug: str) -> Organization | None:
+    return db.session.scalar(select(Organization).where(Organization.slug == slug))
+
+
+def search_organizations(stmt, *, q: str = "", kind: str = "", region: str = "",
+                         status: str = ""):
+    if q:
+        pattern = like_pattern(q.strip())
+        stmt = stmt.where(or_(
+            Organization.name.ilike(pattern, escape="\\"),
+            Organization.slug.ilike(pattern, escape="\\"),
+            Organization.region.ilike(pattern, escape="\\"),
+        ))
+    if kind:
+        stmt = stmt.where(Organization.kind == kind)
+    if region:
+        stmt = stmt.where(Organization.region == region)
+    if status:
+        stmt = stmt.where(Organization.membership_status == status)
+    return stmt.order_by(Organization.name)
+
+
+def known_regions() -> list[str]:
+    return list(db.session.scalars(
+        select(Organization.region).where(Organization.region != "").distinct()
+        .order_by(Organization.region)
+    ))
+
+
+def _check(org: Organization, data: dict) -> None:
+    slug = data.get("slug") or slugify(data["name"])
+    if not slug:
+        raise OrganizationError(_l("Choose a short name made of letters and digits."), "slug")
+    data["slug"] = slug
+    taken = db.session.scalar(
+        select(func.count()).select_from(Organization)
+        .where(Organization.slug == slug, Organization.id != (org.id or 0))
+    )
+    if taken:
+        raise OrganizationError(_l("Another organization already uses this short name."), "slug")
+    parent_id = data.get("parent_id")
+    # Walk up from the chosen parent: reaching this organization would make a cycle.
+    seen = set()
+    while parent_id and org.id:
+        if parent_id == org.id:
+            raise OrganizationError(
+                _l("An organization cannot be placed under itself or its own members."),
+                "parent_id",
+            )
+        if parent_id in seen:
+            break
+        seen.add(parent_id)
+        parent_id = db.session.scalar(
+            select(Organization.parent_id).where(Organization.id == parent_id)
+        )
+
+
+def save_organization(org: Organization | None, data: dict, *, actor) -> Organization:
+    created = org is None
+    org = org or Organization()
+    data = {k: data[k] for k in EDITABLE_FIELDS if k in data}
+    _check(org, data)
+    changed = sorted(k for k, v in data.items() if getattr(org, k, None) != v)
+    for key, value in data.items():
+        setattr(org, key, value)
+    if created:
+        db.session.add(org)
+    db.session.flush()
+    if created or changed:
+        audit.record(
+            "organization.created" if created else "organization.updated",
+            target=org, actor=actor, summary=org.name, details={"fields": changed},
+        )
+    return org

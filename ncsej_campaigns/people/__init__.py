@@ -1,0 +1,1 @@
+"""People: one record per real human, deduplicated by normalized email."""

@@ -1,0 +1,1 @@
+"""Public pages, the signed-in dashboard, language choice and the health check."""

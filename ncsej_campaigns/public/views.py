@@ -1,0 +1,63 @@
+"""The public home, the dashboard after sign-in, the language switch and ``/healthz``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ncsej_campaigns.auth.models import User
+from ncsej_campaigns.auth.policy import member_required, scoped_people
+from ncsej_campaigns.extensions import db, limiter
+from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
+from ncsej_campaigns.organizations.models import ACTIVE_MEMBERSHIP, Organization
+from ncsej_campaigns.public import health
+from ncsej_campaigns.redirects import safe_next
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def home():
+    members = db.session.scalar(
+        select(func.count()).select_from(Organization)
+        .where(Organization.membership_status.in_(ACTIVE_MEMBERSHIP))
+    )
+    return render_template("public/home.html", member_count=members)
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+
+@bp.route("/dashboard")
+@member_required
+def dashboard():
+    stats = {"people": _count(scoped_people())}
+    if current_user.is_coalition_wide:
+        stats["organizations"] = db.session.scalar(
+            select(func.count()).select_from(Organization))
+        stats["accounts"] = db.session.scalar(select(func.count()).select_from(User))
+        stats["failed_emails"] = db.session.scalar(
+            select(func.count()).select_from(OutboxEmail)
+            .where(OutboxEmail.status == OutboxStatus.FAILED))
+    return render_template("public/dashboard.html", stats=stats)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next"), "/"))
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    checks = {"database": health.check_database(), "broker": health.check_broker()}
+    healthy = all(v in ("ok", "in-process") for v in checks.values())
+    return jsonify(status="ok" if healthy else "unavailable", **checks), (200 if healthy else 503)
