@@ -20,7 +20,7 @@ from ncsej_campaigns.people.models import Person
 from ncsej_campaigns.people.services import affiliate, get_or_create_person
 from ncsej_campaigns.text import slugify
 
-DEMO_PASSWORD = "freedom-sunday-1987"
+DEMO_PASSWORD = "freedom-sunday-1987"  # noqa: S105 - printed demo login, demo data only
 
 NATIONAL = ("National Conference on Soviet Jewry", "National", "US")
 
@@ -96,7 +96,8 @@ CITIES = {"NY": ("New York", "10024"), "PA": ("Philadelphia", "19103"), "MA": ("
           "DC": ("Washington", "20016"), "MD": ("Baltimore", "21209"), "OH": ("Cleveland", "44122"),
           "IL": ("Chicago", "60645"), "MI": ("Southfield", "48075"), "MN": ("Minneapolis", "55416"),
           "MO": ("St. Louis", "63141"), "FL": ("Miami", "33180"), "GA": ("Atlanta", "30328"),
-          "TX": ("Houston", "77096"), "LA": ("New Orleans", "70115"), "CA": ("Los Angeles", "90035"),
+          "TX": ("Houston", "77096"), "LA": ("New Orleans", "70115"),
+          "CA": ("Los Angeles", "90035"),
           "WA": ("Seattle", "98118"), "AZ": ("Phoenix", "85028"), "CO": ("Denver", "80246"),
           "CT": ("West Hartford", "06117"), "NJ": ("Paramus", "07652")}
 
@@ -128,7 +129,7 @@ def seed_organizations(rng: random.Random) -> tuple[Organization, list[Organizat
     national = _org(NATIONAL[0], OrganizationKind.NATIONAL_AGENCY, NATIONAL[1], NATIONAL[2],
                     contact=("Myrna Shinbaum", "office@ncsj.example.org"))
     federations = []
-    for name, region, state in FEDERATIONS:
+    for name, region, _state in FEDERATIONS:
         first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
         org = _org(name, OrganizationKind.FEDERATION, region, "US", parent=national,
                    contact=(f"{first} {last}", f"{first.lower()}@{slugify(name)[:30]}.example.org"))

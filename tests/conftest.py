@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 from tests import factories
 
@@ -198,7 +197,8 @@ def celery_worker(app, app_env):
         yield None
         return
     env = {**os.environ, **app_env}
-    log = open(ROOT / "tests" / "artifacts" / "celery-worker.log", "w")  # noqa: SIM115
+    log_path = ROOT / "tests" / "artifacts" / f"celery-worker-{RUN_ID}.log"
+    log = open(log_path, "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "ncsej_campaigns.worker", "worker",
          "-Q", "mail,default,imports,reports", "--concurrency", "2", "--loglevel", "INFO",
@@ -207,7 +207,6 @@ def celery_worker(app, app_env):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
-    log_path = ROOT / "tests" / "artifacts" / "celery-worker.log"
     while b"ready." not in log_path.read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the Celery worker did not start:\n" + log_path.read_text())

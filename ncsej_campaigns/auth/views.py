@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint, current_app, flash, redirect, render_template, request, session, url_for,
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ncsej_campaigns.auth import services
 from ncsej_campaigns.auth.forms import (
-    ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
 )
 from ncsej_campaigns.extensions import db, limiter
 from ncsej_campaigns.redirects import safe_next

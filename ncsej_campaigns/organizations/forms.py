@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
-from wtforms.validators import Email, InputRequired, Optional, Regexp, URL
+from wtforms.validators import URL, Email, InputRequired, Optional, Regexp
 
 from ncsej_campaigns.forms import COUNTRY_CODE, max_len, strip, upper_strip
 from ncsej_campaigns.organizations.models import MembershipStatus, OrganizationKind

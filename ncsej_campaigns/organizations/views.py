@@ -9,7 +9,10 @@ from sqlalchemy import func, select
 
 from ncsej_campaigns.auth.models import User
 from ncsej_campaigns.auth.policy import (
-    coalition_required, get_organization_or_404, member_required, scoped_organizations,
+    coalition_required,
+    get_organization_or_404,
+    member_required,
+    scoped_organizations,
 )
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations import services

@@ -5,14 +5,24 @@ from __future__ import annotations
 import json
 
 from flask import (
-    Blueprint, Response, flash, redirect, render_template, request, url_for,
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ncsej_campaigns.auth.policy import (
-    coalition_required, get_person_or_404, member_required, scope_organization_id, scoped_people,
+    coalition_required,
+    get_person_or_404,
+    member_required,
+    scope_organization_id,
+    scoped_people,
 )
 from ncsej_campaigns.extensions import db, limiter
 from ncsej_campaigns.organizations.models import Organization
