@@ -35,10 +35,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from ncsej_campaigns import models  # noqa: F401  (every table known to Alembic)
+    from ncsej_campaigns.after_commit import init_after_commit
     from ncsej_campaigns.celery_app import celery_init_app
     from ncsej_campaigns.extensions import babel, csrf, db, limiter, login_manager, migrate
     from ncsej_campaigns.i18n import select_locale
-    from ncsej_campaigns.notifications.dispatch import init_outbox_dispatch
     from ncsej_campaigns.security import init_security_headers
 
     db.init_app(app)
@@ -55,7 +55,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     celery_init_app(app)
-    init_outbox_dispatch(app)
+    init_after_commit(app)
     init_security_headers(app)
 
     from ncsej_campaigns.auth.services import load_user

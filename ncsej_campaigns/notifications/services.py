@@ -10,6 +10,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 
+from ncsej_campaigns.after_commit import enqueue_after_commit
 from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.notifications import mailer
@@ -17,7 +18,6 @@ from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-PENDING_IDS_KEY = "outbox_ids_to_dispatch"
 # A row still "sending" after this long belonged to a worker that died mid-send; it may or
 # may not have gone out, so it is marked failed for a person to look at, never resent blindly.
 STALE_SENDING_AFTER = timedelta(minutes=15)
@@ -52,8 +52,14 @@ def queue_email(
         )
     db.session.add(email)
     db.session.flush()
-    db.session.info.setdefault(PENDING_IDS_KEY, []).append(email.id)
+    _deliver_after_commit(email.id)
     return email
+
+
+def _deliver_after_commit(outbox_id: int) -> None:
+    from ncsej_campaigns.notifications.tasks import deliver_outbox_email
+
+    enqueue_after_commit(deliver_outbox_email, outbox_id)
 
 
 def backoff_for(attempts: int) -> int:
@@ -157,4 +163,4 @@ def requeue(email: OutboxEmail) -> None:
     email.next_attempt_at = None
     email.attempts = 0
     db.session.flush()
-    db.session.info.setdefault(PENDING_IDS_KEY, []).append(email.id)
+    _deliver_after_commit(email.id)
