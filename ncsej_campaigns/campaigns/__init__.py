@@ -1,0 +1,1 @@
+"""Campaigns: the umbrella that groups petitions, rallies and missions toward one goal."""

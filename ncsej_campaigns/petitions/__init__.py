@@ -1,0 +1,1 @@
+"""Petitions: bilingual public petitions the coalition fills together."""
