@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,10 @@ PENDING_KEY = "tasks_to_enqueue_after_commit"
 
 def enqueue_after_commit(task, *args, **options) -> None:
     """Send ``task(*args)`` once the current transaction commits (``options`` go to
-    ``apply_async``, e.g. ``countdown``)."""
+    ``apply_async``, e.g. ``countdown``). ``task`` is a task or its registered name; services
+    pass names so they need not import the task modules that import them."""
+    if isinstance(task, str):
+        task = current_app.extensions["celery"].tasks[task]
     db.session.info.setdefault(PENDING_KEY, []).append((task, args, options))
 
 

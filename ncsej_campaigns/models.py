@@ -7,7 +7,11 @@ from ncsej_campaigns.notifications.models import OutboxEmail
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.people.models import Affiliation, Person
 from ncsej_campaigns.petitions.models import (
-    Invalidation, PaperBatch, Petition, Signature, SignatureHour,
+    Invalidation,
+    PaperBatch,
+    Petition,
+    Signature,
+    SignatureHour,
 )
 
 __all__ = [

@@ -18,6 +18,8 @@ from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
 
 log = logging.getLogger(__name__)
 
+DELIVER_TASK = "ncsej_campaigns.notifications.tasks.deliver_outbox_email"
+
 # A row still "sending" after this long belonged to a worker that died mid-send; it may or
 # may not have gone out, so it is marked failed for a person to look at, never resent blindly.
 STALE_SENDING_AFTER = timedelta(minutes=15)
@@ -57,9 +59,7 @@ def queue_email(
 
 
 def _deliver_after_commit(outbox_id: int) -> None:
-    from ncsej_campaigns.notifications.tasks import deliver_outbox_email
-
-    enqueue_after_commit(deliver_outbox_email, outbox_id)
+    enqueue_after_commit(DELIVER_TASK, outbox_id)
 
 
 def backoff_for(attempts: int) -> int:
