@@ -141,6 +141,9 @@ def register_template_helpers(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
         }
 
+    # Email layouts name their language with get_locale(); inside force_locale it is the
+    # recipient's, so it has to be callable from any template, not only from request pages.
+    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
     )
