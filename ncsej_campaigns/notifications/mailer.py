@@ -24,11 +24,12 @@ def build_message(email: OutboxEmail) -> EmailMessage:
     )
     domain = config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].rstrip(">") or "localhost"
     message["Message-ID"] = email.message_id or make_msgid(f"outbox-{email.id}", domain=domain)
-    message["Content-Language"] = email.locale
     message["X-Outbox-Id"] = str(email.id)
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")
+    # After the content: set_content() clears every Content-* header set before it.
+    message["Content-Language"] = email.locale
     return message
 
 
