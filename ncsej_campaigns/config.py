@@ -104,6 +104,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PER_PAGE": 25,
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "BENCH_ROUTES": env_flag("BENCH_ROUTES"),
+        # How many reverse proxies (load balancer, nginx) stand in front of the app; their
+        # X-Forwarded-* headers are trusted so rate limits see the real client address.
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
         "CELERY": {},
     }
     config.update({k: v for k, v in overrides.items() if k != "CELERY"})
