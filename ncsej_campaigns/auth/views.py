@@ -109,16 +109,18 @@ def reset_password(token: str):
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    # The account itself, not the current_user proxy: the audit entry names its table and
+    # login_user() keeps the object it is given.
+    user = current_user._get_current_object()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data,
-                                     form.password.data)
+            services.change_password(user, form.current_password.data, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
             form.current_password.errors.append(str(exc))
         else:
             db.session.commit()
-            login_user(current_user, fresh=True)
+            login_user(user, fresh=True)
             flash(_("Your password was changed."), "success")
             return redirect(url_for("public.dashboard"))
     return render_template("auth/change_password.html", form=form)
