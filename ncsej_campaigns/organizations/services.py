@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 
 from ncsej_campaigns.audit import services as audit
 from ncsej_campaigns.extensions import db
-from ncsej_campaigns.organizations.models import Organization
+from ncsej_campaigns.organizations.models import MembershipStatus, Organization, OrganizationKind
 from ncsej_campaigns.text import like_pattern, slugify
 
 EDITABLE_FIELDS = (
@@ -37,11 +37,13 @@ def search_organizations(stmt, *, q: str = "", kind: str = "", region: str = "",
             Organization.slug.ilike(pattern, escape="\\"),
             Organization.region.ilike(pattern, escape="\\"),
         ))
-    if kind:
+    # Filters come from the query string: a value the enums do not know would fail in the
+    # database driver, so it is ignored like an empty filter.
+    if kind in {k.value for k in OrganizationKind}:
         stmt = stmt.where(Organization.kind == kind)
     if region:
         stmt = stmt.where(Organization.region == region)
-    if status:
+    if status in {s.value for s in MembershipStatus}:
         stmt = stmt.where(Organization.membership_status == status)
     return stmt.order_by(Organization.name)
 
