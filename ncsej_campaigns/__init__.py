@@ -9,6 +9,7 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from ncsej_campaigns.config import build_config, load_or_create_secret_key
+from ncsej_campaigns.http import AppRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_relative_config=True,
     )
+    app.request_class = AppRequest
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(build_config(app.instance_path, overrides))
     if not app.config["SECRET_KEY"]:
