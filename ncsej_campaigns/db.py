@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+import sqlite3
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -15,6 +17,19 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_unicode_case(dbapi_connection, _record) -> None:
+    """SQLite's lower() folds ASCII only, and SQLAlchemy compiles ILIKE to lower() LIKE lower()
+    there, so a search for "щаранский" missed "Щаранский" in embedded mode. PostgreSQL's
+    ILIKE already folds every script; this gives SQLite the same behaviour."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
 def utcnow() -> datetime:
