@@ -9,7 +9,7 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from ncsej_campaigns.config import build_config, load_or_create_secret_key
-from ncsej_campaigns.http import AppRequest
+from ncsej_campaigns.http import AppRequest, IdConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.request_class = AppRequest
+    app.url_map.converters["int"] = IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(build_config(app.instance_path, overrides))
     if not app.config["SECRET_KEY"]:
@@ -81,6 +82,14 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (public_bp, auth_bp, accounts_bp, organizations_bp, people_bp, outbox_bp, audit_bp):
         app.register_blueprint(bp)
+    from ncsej_campaigns.petitions.public_views import bp as petitions_public_bp
+
+    app.register_blueprint(petitions_public_bp)
+    from ncsej_campaigns.campaigns.views import bp as campaigns_bp
+    from ncsej_campaigns.petitions.views import bp as petitions_manage_bp
+
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(petitions_manage_bp)
     if app.config["BENCH_ROUTES"]:
         from ncsej_campaigns.public.bench_views import bp as bench_bp
 

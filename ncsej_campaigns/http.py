@@ -7,8 +7,9 @@ stored as-is on SQLite). It is dropped while the request is parsed, before any v
 
 from __future__ import annotations
 
-from flask import Request
+from flask import Request, request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.routing import IntegerConverter
 
 
 def _without_nul(value):
@@ -23,3 +24,23 @@ class CleanParameters(ImmutableMultiDict):
 
 class AppRequest(Request):
     parameter_storage_class = CleanParameters
+
+
+# Ids are PostgreSQL INTEGER columns. A larger number in a URL or a query parameter cannot name
+# a row, and handing it to the database fails in the driver ("integer out of range" on
+# PostgreSQL, OverflowError on SQLite), which would be a 500 instead of a 404.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: numbers beyond the id range do not match, so they are a 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def id_arg(name: str) -> int:
+    """A positive id from the query string, or 0 when missing or out of range."""
+    value = request.args.get(name, 0, type=int)
+    return value if 0 < value <= MAX_ID else 0

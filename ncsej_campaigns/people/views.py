@@ -25,6 +25,7 @@ from ncsej_campaigns.auth.policy import (
     scoped_people,
 )
 from ncsej_campaigns.extensions import db, limiter
+from ncsej_campaigns.http import id_arg
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.pagination import paginate
 from ncsej_campaigns.people import services
@@ -46,7 +47,7 @@ def _organization_choices():
 @member_required
 def index():
     q = request.args.get("q", "").strip()
-    org = request.args.get("org", 0, type=int)
+    org = id_arg("org")
     language = request.args.get("language", "")
     language = language if language in ("en", "ru") else ""
     stmt = services.search_people(scoped_people(), q=q, organization_id=org or None,
