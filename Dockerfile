@@ -19,8 +19,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 # Editable install: templates/ and migrations/ are found beside the package, in /app.
 RUN pip install --no-deps -e . \
-    && (pybabel compile --use-fuzzy -q -d ncsej_campaigns/translations \
-        || pybabel compile -q -d ncsej_campaigns/translations)
+    && pybabel compile -d ncsej_campaigns/translations
 
 # An unprivileged user; instance/ is the only place the app writes to.
 RUN useradd --create-home --uid 10001 ncsej \

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -191,6 +192,23 @@ def test_dockerfile_builds_from_files_that_exist():
     assert users and users[-1] not in ("root", "0")
     cmd = json.loads(next(rest for keyword, rest in rows if keyword == "CMD"))
     assert cmd[:2] == ["gunicorn", "wsgi:app"]
+
+
+def test_dockerfile_compiles_the_translations_with_options_pybabel_has(tmp_path):
+    """The image build runs this exact command: it must work on the catalogs as committed."""
+    steps = [step.strip(" ()") for keyword, rest in dockerfile_instructions()
+             if keyword == "RUN" for step in re.split(r"&&|\|\||;", rest)]
+    command = next(step for step in steps if step.startswith("pybabel compile")).split()
+    target = tmp_path / "translations"
+    shutil.copytree(ROOT / "ncsej_campaigns" / "translations", target,
+                    ignore=shutil.ignore_patterns("*.mo"))
+    directory = command.index("-d") + 1
+    command[directory] = str(target)
+    pybabel = Path(sys.executable).with_name("pybabel")
+    done = subprocess.run([str(pybabel), *command[1:]], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list(target.glob("*/LC_MESSAGES/messages.mo"))
 
 
 def test_dockerignore_keeps_what_the_image_needs():
