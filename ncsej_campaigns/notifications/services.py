@@ -164,3 +164,25 @@ def requeue(email: OutboxEmail) -> None:
     email.attempts = 0
     db.session.flush()
     _deliver_after_commit(email.id)
+
+
+def forget_person_emails(person_id: int) -> int:
+    """Erasure: clear the address, name and text of every email kept for this person.
+
+    The outbox keeps what was sent so admins can see it; for an erased person that copy would
+    outlive the erasure. Rows not yet sent are not sent any more.
+    """
+    stop_sending = {OutboxStatus.PENDING, OutboxStatus.FAILED}
+    emails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.person_id == person_id))
+    count = 0
+    for email in emails:
+        count += 1
+        email.to_address = email.to_name = ""
+        email.subject = "(erased)"
+        email.body_text = email.body_html = ""
+        if email.status in stop_sending:
+            email.status = OutboxStatus.FAILED
+            email.next_attempt_at = None
+            email.last_error = "The recipient's data was erased; not sent."
+    db.session.flush()
+    return count

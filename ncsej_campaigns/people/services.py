@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ncsej_campaigns.audit import services as audit
 from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.extensions import db
-from ncsej_campaigns.notifications.services import queue_email
+from ncsej_campaigns.notifications.services import forget_person_emails, queue_email
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.people.models import Affiliation, Person
 from ncsej_campaigns.text import like_pattern, normalize_email
@@ -125,7 +125,8 @@ def create_person(data: dict, *, organization: Organization | None, actor,
             db.session.flush()
     except IntegrityError as exc:  # a concurrent request created the same person first
         raise PersonError(_l("A person with this email is already on record."), "email") from exc
-    audit.record("person.created", target=person, actor=actor, summary=person.full_name,
+    # Names stay out of the audit log: an erased person must not live on in it.
+    audit.record("person.created", target=person, actor=actor, summary=f"person {person.id}",
                  details={"organization": organization.slug if organization else None})
     return person
 
@@ -145,7 +146,8 @@ def update_person(person: Person, data: dict, *, actor, consent_source: str = ""
     db.session.flush()
     if changed:
         # Field names only: the audit log must not become a second copy of personal data.
-        audit.record("person.updated", target=person, actor=actor, summary=person.full_name,
+        audit.record("person.updated", target=person, actor=actor,
+                     summary=f"person {person.id}",
                      details={"fields": sorted(changed)})
     return person
 
@@ -213,6 +215,7 @@ def erase_person(person: Person, *, actor=None, actor_label: str | None = None) 
     person.email_consent = False
     person.email_consent_source = ""
     person.erased_at = utcnow()
+    forget_person_emails(person.id)
     db.session.flush()
     audit.record("person.erased", target=person, actor=actor, actor_label=actor_label,
                  summary=f"person {person.id}")
