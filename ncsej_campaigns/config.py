@@ -87,6 +87,12 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": not env_flag("RATELIMIT_DISABLED"),
         "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_IP": env("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
+        # Petition signing: generous per address (a rally's Wi-Fi or a mobile carrier puts
+        # many people behind one), tight per email address and petition.
+        "PETITION_SIGN_LIMIT_PER_IP": env("PETITION_SIGN_LIMIT_PER_IP",
+                                          "20 per minute;300 per hour"),
+        "PETITION_SIGN_LIMIT_PER_EMAIL": env("PETITION_SIGN_LIMIT_PER_EMAIL", "5 per hour"),
+        "PETITION_DATA_LIMIT": env("PETITION_DATA_LIMIT", "60 per minute"),
         "PASSWORD_RESET_MAX_AGE": int(env("PASSWORD_RESET_MAX_AGE", "3600")),
         "DATA_REQUEST_MAX_AGE": int(env("DATA_REQUEST_MAX_AGE", str(24 * 3600))),
         # Cookies: HttpOnly and SameSite=Lax always; Secure whenever served over HTTPS.
@@ -134,6 +140,22 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
             "retry-due-outbox-emails": {
                 "task": "ncsej_campaigns.notifications.tasks.dispatch_due_outbox_emails",
                 "schedule": 60.0,
+            },
+            # Petition counts: a safety net under the debounced per-confirmation job, the
+            # close date, and an hourly full reconciliation of every cached count.
+            "update-open-petition-counts": {
+                "task": "ncsej_campaigns.petitions.tasks.update_signature_counts",
+                "schedule": 30.0,
+                "options": {"expires": 25},
+            },
+            "close-expired-petitions": {
+                "task": "ncsej_campaigns.petitions.tasks.close_expired_petitions",
+                "schedule": 60.0,
+                "options": {"expires": 55},
+            },
+            "reconcile-petition-counts": {
+                "task": "ncsej_campaigns.petitions.tasks.reconcile_signature_counts",
+                "schedule": 3600.0,
             },
         },
     }

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from ncsej_campaigns.auth.models import Role, User
 from ncsej_campaigns.auth.passwords import hash_password
+from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.organizations.models import MembershipStatus, Organization, OrganizationKind
 from ncsej_campaigns.people.models import Affiliation, Person
+from ncsej_campaigns.petitions.models import Petition, PetitionStatus, Signature, SignatureStatus
 from ncsej_campaigns.text import normalize_email
 
 Session = scoped_session(sessionmaker(expire_on_commit=False))
@@ -81,3 +85,60 @@ def person_in(organization, **kwargs) -> Person:
     person = PersonFactory(**kwargs)
     AffiliationFactory(person=person, organization=organization)
     return person
+
+
+# --- petitions (one factory per state, as e-petitions does) -----------------------------------
+
+class PetitionFactory(BaseFactory):
+    """An open petition, open since yesterday, with English and Russian wording."""
+
+    class Meta:
+        model = Petition
+
+    slug = factory.Sequence(lambda n: f"let-them-go-{n}")
+    title_en = factory.Sequence(lambda n: f"Let them go {n}")
+    title_ru = factory.Sequence(lambda n: f"Отпусти их {n}")
+    text_en = ("We call on the government to let every refusenik emigrate.\n\n"
+               "Families have waited for years.")
+    text_ru = ("Мы призываем правительство разрешить выезд всем отказникам.\n\n"
+               "Семьи ждут годами.")
+    target_en = "The Supreme Soviet"
+    target_ru = "Верховный Совет"
+    goal = 1000
+    milestones = factory.LazyFunction(lambda: [10, 100, 500])
+    status = PetitionStatus.OPEN
+    opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    closes_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+
+
+class DraftPetitionFactory(PetitionFactory):
+    status = PetitionStatus.DRAFT
+    opens_at = None
+
+
+class ClosedPetitionFactory(PetitionFactory):
+    status = PetitionStatus.CLOSED
+    opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=40))
+    closes_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+
+
+class SignatureFactory(BaseFactory):
+    """A pending signature by a new person."""
+
+    class Meta:
+        model = Signature
+
+    petition = factory.SubFactory(PetitionFactory)
+    person = factory.SubFactory(PersonFactory)
+    status = SignatureStatus.PENDING
+    country = "US"
+    postal_code = "44122"
+    email_domain = "example.com"
+    locale = "en"
+    created_at = factory.LazyFunction(utcnow)
+
+
+class ConfirmedSignatureFactory(SignatureFactory):
+    status = SignatureStatus.CONFIRMED
+    confirmed_at = factory.LazyFunction(utcnow)
+

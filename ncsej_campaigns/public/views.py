@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -11,6 +12,7 @@ from ncsej_campaigns.auth.policy import member_required, scoped_people
 from ncsej_campaigns.extensions import db, limiter
 from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
 from ncsej_campaigns.organizations.models import ACTIVE_MEMBERSHIP, Organization
+from ncsej_campaigns.petitions.public_views import open_petition_cards
 from ncsej_campaigns.public import health
 from ncsej_campaigns.redirects import safe_next
 
@@ -23,7 +25,8 @@ def home():
         select(func.count()).select_from(Organization)
         .where(Organization.membership_status.in_(ACTIVE_MEMBERSHIP))
     )
-    return render_template("public/home.html", member_count=members)
+    return render_template("public/home.html", member_count=members,
+                           open_items=open_petition_cards(str(get_locale() or "en")))
 
 
 def _count(stmt) -> int:

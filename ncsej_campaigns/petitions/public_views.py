@@ -1,0 +1,327 @@
+"""The supporters' side of petitions: the public page, signing, confirming, withdrawing, the
+embeddable widget, the live count and the open data. No sign-in anywhere here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import nullcontext
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale, format_decimal, get_locale, ngettext
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from ncsej_campaigns.extensions import csrf, db, limiter
+from ncsej_campaigns.petitions import signing
+from ncsej_campaigns.petitions.links import share_targets
+from ncsej_campaigns.petitions.models import Petition, PetitionStatus, SignatureStatus
+from ncsej_campaigns.petitions.opendata import BROWSER_MAX_AGE, cache_key, open_data_json
+from ncsej_campaigns.petitions.public_forms import SignatureForm, country_name
+from ncsej_campaigns.security import embeddable
+from ncsej_campaigns.text import normalize_email
+from ncsej_campaigns.tokens import TokenError
+
+bp = Blueprint("petitions_public", __name__)
+
+WIDGET = "widget"
+
+
+@bp.app_template_global("format_count")
+def format_count(value) -> str:
+    return format_decimal(int(value or 0))
+
+
+def signature_unit(count: int) -> str:
+    """The word after the count, in the right plural form for the language."""
+    return ngettext("signature", "signatures", count)
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _language(value: str | None):
+    """``force_locale`` for a widget that asks for a language (``?lang=ru``), else nothing."""
+    if value in current_app.config["LANGUAGES"]:
+        return force_locale(value)
+    return nullcontext()
+
+
+def _petition_or_404(slug: str) -> Petition:
+    petition = signing.get_public_petition(slug)
+    if petition is None:
+        abort(404)
+    return petition
+
+
+def open_petition_cards(locale: str) -> list[dict]:
+    """The home page's list of open petitions: link, title and a one-line summary."""
+    petitions = db.session.scalars(
+        select(Petition).where(Petition.status == PetitionStatus.OPEN)
+        .order_by(Petition.opens_at.desc().nulls_last(), Petition.id.desc()).limit(12))
+    return [{
+        "url": url_for("petitions_public.petition", slug=p.slug),
+        "title": p.localized("title", locale),
+        "summary": _("To %(target)s · %(count)s %(unit)s", target=p.localized("target", locale),
+                     count=format_count(p.total_count), unit=signature_unit(p.total_count)),
+    } for p in petitions]
+
+
+def milestone_text(petition: Petition) -> str:
+    total = petition.total_count
+    upcoming = petition.next_milestone()
+    if upcoming is None:
+        return _("The goal is reached. Thank you to everyone who signed!")
+    return _("%(left)s more to reach %(milestone)s.", left=format_count(upcoming - total),
+             milestone=format_count(upcoming))
+
+
+def _page_context(petition: Petition, form: SignatureForm | None, referrer=None,
+                  widget: bool = False) -> dict:
+    locale = _locale()
+    total = petition.total_count
+    return {
+        "widget": widget,
+        "milestone_text": milestone_text(petition),
+        "petition": petition,
+        "locale": locale,
+        "title": petition.localized("title", locale),
+        "target": petition.localized("target", locale),
+        "paragraphs": [p.strip() for p in petition.localized("text", locale).split("\n\n")
+                       if p.strip()],
+        "total": total,
+        "unit": signature_unit(total),
+        "next_milestone": petition.next_milestone(),
+        "accepting": signing.accepting_signatures(petition),
+        "closed_message": signing.not_signable_message(petition),
+        "form": form,
+        "referrer": referrer,
+        "share": share_targets(petition, locale, referrer),
+        "campaign_name": petition.campaign.localized("name", locale)
+        if petition.campaign is not None and petition.campaign.is_public else "",
+    }
+
+
+def _new_form(petition: Petition, referrer, source: str = "web") -> SignatureForm:
+    form = SignatureForm(meta={"csrf_context": petition.id}, formdata=None)
+    form.ref.data = referrer.slug if referrer is not None else ""
+    form.source.data = source
+    form.lang.data = request.args.get("lang", "") if source == WIDGET else ""
+    return form
+
+
+# --- the page and the widget ----------------------------------------------------------------
+
+@bp.route("/petitions/<slug>")
+def petition(slug: str):
+    petition = _petition_or_404(slug)
+    referrer = signing.find_referrer(request.args.get("ref"))
+    form = _new_form(petition, referrer) if signing.accepting_signatures(petition) else None
+    return render_template("petitions/public/petition.html",
+                           **_page_context(petition, form, referrer))
+
+
+@bp.route("/petitions/<slug>/widget")
+@embeddable
+def widget(slug: str):
+    petition = _petition_or_404(slug)
+    with _language(request.args.get("lang")):
+        referrer = signing.find_referrer(request.args.get("ref"))
+        form = (_new_form(petition, referrer, WIDGET)
+                if signing.accepting_signatures(petition) else None)
+        return render_template("petitions/public/widget.html",
+                               **_page_context(petition, form, referrer, widget=True))
+
+
+# --- signing --------------------------------------------------------------------------------
+
+def _sign_email_key() -> str:
+    slug = (request.view_args or {}).get("slug", "")
+    return f"petition-sign:{slug}:{normalize_email(request.form.get('email', ''))}"
+
+
+def _signature_recorded(response) -> bool:
+    # Only a submission that reached the signature counts against the email's limit: someone
+    # fixing a typo in the form is not held back.
+    return response.status_code == 200
+
+
+@bp.route("/petitions/<slug>/sign", methods=["GET", "POST"])
+@csrf.exempt  # the form carries its own signed token (see public_forms), cookies or not
+@limiter.limit(lambda: current_app.config["PETITION_SIGN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["PETITION_SIGN_LIMIT_PER_EMAIL"], methods=["POST"],
+               key_func=_sign_email_key, deduct_when=_signature_recorded)
+def sign(slug: str):
+    if request.method == "GET":  # a reload of the result page: back to the petition
+        return make_response("", 303, {"Location": url_for(".petition", slug=slug)})
+    petition = _petition_or_404(slug)
+    from_widget = request.form.get("source") == WIDGET
+    if from_widget:
+        g.embeddable = True
+    with _language(request.form.get("lang")):
+        return _sign(petition, from_widget)
+
+
+def _sign(petition: Petition, from_widget: bool):
+    template = "petitions/public/widget.html" if from_widget else "petitions/public/petition.html"
+    form = SignatureForm(meta={"csrf_context": petition.id})
+    referrer = signing.find_referrer(form.ref.data)
+    if not signing.accepting_signatures(petition):
+        return render_template("petitions/public/closed.html", petition=petition,
+                               title=petition.localized("title", _locale()),
+                               message=signing.not_signable_message(petition),
+                               widget=from_widget), 409
+    if not form.validate_on_submit():
+        return render_template(
+            template, **_page_context(petition, form, referrer, widget=from_widget)), 400
+    context = {"petition": petition, "title": petition.localized("title", _locale()),
+               "email": form.email.data, "widget": from_widget}
+    if form.is_bot:
+        # Looks like success, so the bot learns nothing; nothing is written or sent.
+        return render_template("petitions/public/check_email.html", **context)
+    details = signing.SignerDetails(
+        email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data,
+        postal_code=form.postal_code.data.upper(), country=form.country.data,
+        comment=form.comment.data, email_consent=form.email_consent.data, locale=_locale(),
+        source=form.signature_source, ip=request.remote_addr or "")
+    try:
+        signing.sign_petition(petition, details, referrer)
+    except signing.SigningError as exc:
+        db.session.rollback()
+        return render_template("petitions/public/closed.html", message=str(exc),
+                               **{k: v for k, v in context.items() if k != "email"}), 409
+    db.session.commit()
+    return render_template("petitions/public/check_email.html", **context)
+
+
+@bp.errorhandler(429)
+def limited(error):
+    from_widget = request.form.get("source") == WIDGET if request.method == "POST" else False
+    if from_widget:
+        g.embeddable = True
+    slug = (request.view_args or {}).get("slug", "")
+    petition = signing.get_public_petition(slug) if slug else None
+    return render_template("petitions/public/limited.html", petition=petition,
+                           title=petition.localized("title", _locale()) if petition else "",
+                           widget=from_widget), 429
+
+
+# --- confirming and withdrawing -------------------------------------------------------------
+
+def _bad_link(petition: Petition, exc: TokenError | None):
+    expired = exc is not None and exc.expired
+    return render_template("petitions/public/link_invalid.html", petition=petition,
+                           title=petition.localized("title", _locale()), expired=expired), 400
+
+
+@bp.route("/petitions/<slug>/confirm/<token>")
+def confirm(slug: str, token: str):
+    petition = _petition_or_404(slug)
+    try:
+        signature = signing.signature_for_confirm_token(petition, token)
+    except TokenError as exc:
+        return _bad_link(petition, exc)
+    if signature.status not in (SignatureStatus.PENDING, SignatureStatus.CONFIRMED):
+        return _bad_link(petition, None)
+    try:
+        just_confirmed = signing.confirm_signature(signature)
+    except signing.SigningError as exc:
+        db.session.rollback()
+        return render_template("petitions/public/closed.html", petition=petition,
+                               title=petition.localized("title", _locale()),
+                               message=str(exc), widget=False), 409
+    referrer = signature.referring_organization
+    db.session.commit()
+    context = _page_context(petition, None, referrer)
+    return render_template("petitions/public/confirmed.html", just_confirmed=just_confirmed,
+                           signature=signature, **context)
+
+
+class WithdrawForm(FlaskForm):
+    """Only the CSRF token: the emailed link proves who asks."""
+
+
+@bp.route("/petitions/<slug>/withdraw/<token>", methods=["GET", "POST"])
+def withdraw(slug: str, token: str):
+    petition = _petition_or_404(slug)
+    try:
+        signature = signing.signature_for_withdraw_token(petition, token)
+    except TokenError as exc:
+        return _bad_link(petition, exc)
+    context = {"petition": petition, "title": petition.localized("title", _locale()),
+               "signature": signature}
+    if signature.status == SignatureStatus.WITHDRAWN:
+        return render_template("petitions/public/withdrawn.html", **context)
+    if signature.status == SignatureStatus.INVALIDATED:
+        return _bad_link(petition, None)
+    form = WithdrawForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            signing.withdraw_signature(signature)
+        except signing.SigningError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            db.session.commit()
+            return render_template("petitions/public/withdrawn.html", **context)
+    return render_template("petitions/public/withdraw.html", form=form, error=error,
+                           **context), (409 if error else 200)
+
+
+# --- live count and open data ---------------------------------------------------------------
+
+@bp.route("/petitions/<slug>/count.json")
+@limiter.exempt  # one primary-key read of the cached count; the page polls it
+def count(slug: str):
+    petition = _petition_or_404(slug)
+    total = petition.total_count
+    response = current_app.response_class(json.dumps({
+        "slug": petition.slug,
+        "status": petition.status.value,
+        "total": total,
+        "total_formatted": format_count(total),
+        "unit": signature_unit(total),
+        "online_confirmed": petition.confirmed_count,
+        "paper": petition.paper_count,
+        "goal": petition.goal,
+        "next_milestone": petition.next_milestone(),
+        "milestone_text": milestone_text(petition),
+        "counted_at": petition.counted_at.isoformat() if petition.counted_at else None,
+    }, ensure_ascii=False), mimetype="application/json")
+    response.headers["Cache-Control"] = "private, max-age=5"
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.route("/petitions/<slug>.json")
+@limiter.limit(lambda: current_app.config["PETITION_DATA_LIMIT"])
+def open_data(slug: str):
+    petition = _petition_or_404(slug)
+    etag = hashlib.sha256(cache_key(petition).encode()).hexdigest()[:32]
+    response = Response(open_data_json(petition), mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={BROWSER_MAX_AGE}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)
+
+
+@bp.route("/open-data")
+def open_data_help():
+    example = db.session.scalar(
+        select(Petition).where(Petition.status == PetitionStatus.OPEN).order_by(Petition.id))
+    return render_template("petitions/public/open_data.html", example=example,
+                           limit=current_app.config["PETITION_DATA_LIMIT"],
+                           max_age=BROWSER_MAX_AGE, country_name=country_name)

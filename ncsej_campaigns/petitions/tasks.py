@@ -1,0 +1,31 @@
+"""Celery tasks for petitions: thin, idempotent wrappers over ``petitions.counting``."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from ncsej_campaigns.extensions import db
+from ncsej_campaigns.petitions import counting
+
+
+@shared_task(name="ncsej_campaigns.petitions.tasks.update_signature_counts",
+             autoretry_for=(Exception,), retry_backoff=5, max_retries=5)
+def update_signature_counts(petition_id: int | None = None) -> int:
+    """Recount one petition (after a confirmation) or, from beat, every open one."""
+    changes = counting.update_counts([petition_id] if petition_id is not None else None)
+    db.session.commit()
+    return sum(1 for c in changes if c.changed)
+
+
+@shared_task(name="ncsej_campaigns.petitions.tasks.close_expired_petitions")
+def close_expired_petitions() -> int:
+    closed = counting.close_expired_petitions()
+    db.session.commit()
+    return len(closed)
+
+
+@shared_task(name="ncsej_campaigns.petitions.tasks.reconcile_signature_counts")
+def reconcile_signature_counts() -> int:
+    changes = counting.reconcile_counts()
+    db.session.commit()
+    return sum(1 for c in changes if c.changed)

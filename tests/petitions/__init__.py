@@ -1,0 +1,1 @@
+"""Petitions: the public side, counting, and the coordinators' tools."""
