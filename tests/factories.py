@@ -9,10 +9,17 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from ncsej_campaigns.auth.models import Role, User
 from ncsej_campaigns.auth.passwords import hash_password
+from ncsej_campaigns.campaigns.models import Campaign
 from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.organizations.models import MembershipStatus, Organization, OrganizationKind
 from ncsej_campaigns.people.models import Affiliation, Person
-from ncsej_campaigns.petitions.models import Petition, PetitionStatus, Signature, SignatureStatus
+from ncsej_campaigns.petitions.models import (
+    PaperBatch,
+    Petition,
+    PetitionStatus,
+    Signature,
+    SignatureStatus,
+)
 from ncsej_campaigns.text import normalize_email
 
 Session = scoped_session(sessionmaker(expire_on_commit=False))
@@ -142,3 +149,35 @@ class ConfirmedSignatureFactory(SignatureFactory):
     status = SignatureStatus.CONFIRMED
     confirmed_at = factory.LazyFunction(utcnow)
 
+
+class DeliveredPetitionFactory(ClosedPetitionFactory):
+    status = PetitionStatus.DELIVERED
+    delivered_at = factory.LazyFunction(utcnow)
+    delivered_to = "Office of Senator Jackson"
+    delivery_method = "Handed over in person"
+
+
+class ArchivedPetitionFactory(DeliveredPetitionFactory):
+    status = PetitionStatus.ARCHIVED
+
+
+class CampaignFactory(BaseFactory):
+    class Meta:
+        model = Campaign
+
+    slug = factory.Sequence(lambda n: f"freedom-sunday-{n}")
+    name_en = factory.Sequence(lambda n: f"Freedom Sunday {n}")
+    name_ru = factory.Sequence(lambda n: f"Воскресенье свободы {n}")
+    goal_en = "Freedom of emigration for Soviet Jews"
+    goal_ru = "Свобода эмиграции для советских евреев"
+    is_public = True
+
+
+class PaperBatchFactory(BaseFactory):
+    class Meta:
+        model = PaperBatch
+
+    petition = factory.SubFactory(PetitionFactory)
+    signature_count = 250
+    source = "Shabbat tables at Temple Beth El"
+    collected_on = factory.LazyFunction(lambda: utcnow().date())
