@@ -8,4 +8,11 @@
   if (current && nav.scrollWidth > nav.clientWidth) {
     nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 16;
   }
+
+  // After a refused submit, put the cursor in the first field to fix; its error is read out
+  // through aria-describedby.
+  var invalid = document.querySelector('main form [aria-invalid="true"]');
+  if (invalid && document.activeElement === document.body) {
+    invalid.focus();
+  }
 })();
