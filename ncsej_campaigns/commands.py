@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from ncsej_campaigns.extensions import db
 
@@ -45,6 +45,7 @@ def create_user_command(email, role, org_slug, password, full_name):
 
 
 @click.command("seed-demo")
+@with_appcontext  # a plain click command gets no app context outside the `flask` launcher
 def seed_demo_command():
     """Load a realistic demo coalition; running it again adds nothing twice."""
     from ncsej_campaigns.demo import seed_demo
