@@ -59,7 +59,9 @@ OTHERS = [
      OrganizationKind.COMMUNITY_RELATIONS_COUNCIL, "Northeast", "US"),
     ("Bay Area Council for Soviet Jews", OrganizationKind.COMMUNITY_RELATIONS_COUNCIL,
      "West", "US"),
-    ("Union of Councils for Soviet Jews", OrganizationKind.NATIONAL_AGENCY, "National", "US"),
+    # A union of local councils, not a second national agency: the coalition has one.
+    ("Union of Councils for Soviet Jews", OrganizationKind.COMMUNITY_RELATIONS_COUNCIL,
+     "National", "US"),
     ("Rabbinical Assembly", OrganizationKind.RELIGIOUS_MOVEMENT, "National", "US"),
     ("Union for Reform Judaism", OrganizationKind.RELIGIOUS_MOVEMENT, "National", "US"),
     ("Orthodox Union", OrganizationKind.RELIGIOUS_MOVEMENT, "National", "US"),
