@@ -1,0 +1,227 @@
+"""Outbox mail: written with the change, delivered once, retried with backoff, visible to admins.
+
+In real mode the worker is another process, so tests that break the transport call the
+services directly inside ``ctx`` (against the same database) with the transport patched.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from datetime import timedelta
+
+import factory
+import pytest
+
+from ncsej_campaigns.db import utcnow
+from ncsej_campaigns.notifications import services
+from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
+from tests import factories
+from tests.conftest import post_form
+
+
+class OutboxEmailFactory(factories.BaseFactory):
+    """A pending email nobody has enqueued yet (rows made here never reach the broker)."""
+
+    class Meta:
+        model = OutboxEmail
+
+    to_address = factory.Sequence(lambda n: f"recipient{n}@example.org")
+    to_name = "Sarah Cohen"
+    subject = "Reset your password"
+    body_text = "Hello Sarah Cohen,\n\nThe text part.\n"
+    body_html = "<p>Hello Sarah Cohen,</p><p>The HTML part.</p>"
+    template = "password_reset"
+    locale = "en"
+    status = OutboxStatus.PENDING
+    attempts = 0
+
+
+def wait_for_status(dbs, email_id, status, timeout=20.0) -> OutboxEmail:
+    deadline = time.monotonic() + timeout
+    while True:
+        dbs.expire_all()
+        row = dbs.get(OutboxEmail, email_id)
+        if row.status == status or time.monotonic() > deadline:
+            assert row.status == status
+            return row
+        time.sleep(0.05)
+
+
+def failing_transport(monkeypatch, error=None):
+    calls = []
+
+    def send_message(message):
+        calls.append(message)
+        raise error or smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr("ncsej_campaigns.notifications.mailer.send_message", send_message)
+    return calls
+
+
+def test_failed_request_leaves_no_outbox_row(client, monkeypatch, dbs, mailbox):
+    user = factories.UserFactory()
+
+    def broken_audit(*args, **kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    # request_password_reset queues the email, then records the audit entry, which fails.
+    monkeypatch.setattr("ncsej_campaigns.auth.services.audit.record", broken_audit)
+    with pytest.raises(RuntimeError):
+        post_form(client, "/password/forgot", {"email": user.email})
+    assert dbs.query(OutboxEmail).count() == 0
+    time.sleep(0.3)  # give a (wrongly) enqueued task time to show itself
+    assert mailbox.messages() == []
+
+
+def test_queued_email_is_sent_after_commit_as_text_and_html(client, dbs, mailbox):
+    user = factories.UserFactory()
+    post_form(client, "/password/forgot", {"email": user.email})
+    (message,) = mailbox.wait_for(to=user.email)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_body(preferencelist=("plain",)) is not None
+    assert message.get_body(preferencelist=("html",)) is not None
+    assert message["From"] == "National Coalition <no-reply@coalition.example.org>"
+    row = wait_for_status(dbs, dbs.query(OutboxEmail).one().id, OutboxStatus.SENT)
+    assert row.attempts == 1 and row.sent_at is not None
+    assert row.message_id == str(message["Message-ID"]).strip()
+
+
+def test_delivering_twice_sends_one_message(ctx, dbs, mailbox):
+    from ncsej_campaigns.notifications.tasks import deliver_outbox_email
+
+    email = OutboxEmailFactory(to_address="once@example.org")
+    assert deliver_outbox_email.apply(args=[email.id]).get() is True
+    assert deliver_outbox_email.apply(args=[email.id]).get() is False
+    assert services.deliver(email.id).sent is False
+    assert len(mailbox.wait_for(to="once@example.org")) == 1
+    time.sleep(0.2)
+    assert len(mailbox.wait_for(to="once@example.org")) == 1
+    row = wait_for_status(dbs, email.id, OutboxStatus.SENT)
+    assert row.attempts == 1
+
+
+def test_transport_failure_is_recorded_and_retried_later(ctx, dbs, monkeypatch):
+    email = OutboxEmailFactory()
+    failing_transport(monkeypatch)
+    before = utcnow()
+    result = services.deliver(email.id)
+    assert result.sent is False and result.retry_in == 30
+    dbs.expire_all()
+    row = dbs.get(OutboxEmail, email.id)
+    assert row.status == OutboxStatus.PENDING
+    assert row.attempts == 1
+    assert row.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    assert before + timedelta(seconds=29) <= row.next_attempt_at <= utcnow() + timedelta(
+        seconds=31)
+    # Not due yet: another delivery now does nothing.
+    assert services.deliver(email.id).retry_in is None
+    dbs.expire_all()
+    assert dbs.get(OutboxEmail, email.id).attempts == 1
+
+
+def test_backoff_grows_and_is_capped():
+    assert [services.backoff_for(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert services.backoff_for(50) == 3600
+
+
+def _make_due(dbs, email_id):
+    row = dbs.get(OutboxEmail, email_id)
+    row.next_attempt_at = utcnow() - timedelta(seconds=1)
+    dbs.commit()
+
+
+def test_after_max_attempts_the_email_fails_and_admins_see_it(ctx, app, client, as_user, dbs,
+                                                               monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 3)
+    email = OutboxEmailFactory(to_address="bounces@example.org")
+    calls = failing_transport(monkeypatch)
+    for attempt in (1, 2, 3):
+        result = services.deliver(email.id)
+        assert result.sent is False
+        dbs.expire_all()
+        row = dbs.get(OutboxEmail, email.id)
+        assert row.attempts == attempt
+        if attempt < 3:
+            assert row.status == OutboxStatus.PENDING
+            _make_due(dbs, email.id)
+    assert row.status == OutboxStatus.FAILED and row.next_attempt_at is None
+    assert len(calls) == 3
+
+    as_user("admin")
+    page = client.get("/admin/outbox/?status=failed").get_data(as_text=True)
+    assert "bounces@example.org" in page
+    assert "SMTPServerDisconnected" in page
+    assert "bounces@example.org" not in client.get("/admin/outbox/?status=sent").get_data(
+        as_text=True)
+    detail = client.get(f"/admin/outbox/{email.id}").get_data(as_text=True)
+    assert "Try again" in detail and "Connection unexpectedly closed" in detail
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "failed emails" in dashboard
+
+
+def test_admin_try_again_requeues_and_sends(client, as_user, dbs, mailbox):
+    email = OutboxEmailFactory(to_address="retry@example.org", status=OutboxStatus.FAILED,
+                               attempts=6, last_error="SMTPServerDisconnected: gone")
+    as_user("admin")
+    response = post_form(client, f"/admin/outbox/{email.id}/retry", {},
+                         form_url=f"/admin/outbox/{email.id}")
+    assert response.headers["Location"] == f"/admin/outbox/{email.id}"
+    assert "The email was queued for another try." in client.get(
+        f"/admin/outbox/{email.id}").get_data(as_text=True)
+    mailbox.wait_for(to="retry@example.org")
+    row = wait_for_status(dbs, email.id, OutboxStatus.SENT)
+    assert row.attempts == 1 and row.last_error == ""
+
+
+def test_sent_email_cannot_be_retried(client, as_user, dbs, mailbox):
+    email = OutboxEmailFactory(to_address="sent@example.org", status=OutboxStatus.SENT,
+                               attempts=1)
+    as_user("admin")
+    response = post_form(client, f"/admin/outbox/{email.id}/retry", {},
+                         form_url=f"/admin/outbox/{email.id}")
+    assert "Only failed or pending emails can be retried." in client.get(
+        response.headers["Location"]).get_data(as_text=True)
+    dbs.expire_all()
+    assert dbs.get(OutboxEmail, email.id).status == OutboxStatus.SENT
+    assert mailbox.messages() == []
+
+
+def test_dispatch_picks_up_due_rows_and_fails_stale_sending_ones(ctx, dbs, mailbox):
+    from ncsej_campaigns.notifications.tasks import dispatch_due_outbox_emails
+
+    now = utcnow()
+    due_retry = OutboxEmailFactory(to_address="due-retry@example.org", attempts=1,
+                                   next_attempt_at=now - timedelta(seconds=5))
+    never_enqueued = OutboxEmailFactory(to_address="lost@example.org",
+                                        created_at=now - timedelta(minutes=5))
+    OutboxEmailFactory(to_address="later@example.org", attempts=1,
+                       next_attempt_at=now + timedelta(minutes=10))
+    OutboxEmailFactory(to_address="fresh@example.org")  # its own task is still on its way
+    stale = OutboxEmailFactory(to_address="stale@example.org", status=OutboxStatus.SENDING,
+                               attempts=1, claimed_at=now - timedelta(minutes=20))
+    busy = OutboxEmailFactory(to_address="busy@example.org", status=OutboxStatus.SENDING,
+                              attempts=1, claimed_at=now - timedelta(minutes=1))
+
+    assert sorted(services.due_outbox_ids()) == sorted([due_retry.id, never_enqueued.id])
+    assert dispatch_due_outbox_emails.apply().get() == 2
+
+    mailbox.wait_for(to="due-retry@example.org")
+    mailbox.wait_for(to="lost@example.org")
+    wait_for_status(dbs, due_retry.id, OutboxStatus.SENT)
+    wait_for_status(dbs, never_enqueued.id, OutboxStatus.SENT)
+    dbs.expire_all()
+    stale_row = dbs.get(OutboxEmail, stale.id)
+    assert stale_row.status == OutboxStatus.FAILED
+    assert "not resent automatically" in stale_row.last_error
+    assert dbs.get(OutboxEmail, busy.id).status == OutboxStatus.SENDING
+    sent_to = {str(m["To"]) for m in mailbox.messages()}
+    assert not any(a in " ".join(sent_to) for a in ("later@", "fresh@", "stale@", "busy@"))
+
+
+def test_outbox_search_by_recipient(client, as_user):
+    OutboxEmailFactory(to_address="findme@example.org", status=OutboxStatus.SENT)
+    OutboxEmailFactory(to_address="other@example.org", status=OutboxStatus.SENT)
+    as_user("admin")
+    page = client.get("/admin/outbox/?q=findme").get_data(as_text=True)
+    assert "findme@example.org" in page and "other@example.org" not in page
