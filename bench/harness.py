@@ -9,19 +9,27 @@ same run, so the figure that matters is the ratio, not the absolute req/s of thi
         with AppServer(setup=lambda server: server.flask("seed-demo")) as server:
             return [compare(server, Case("home", "/"), Case("hello", "/bench/hello"))]
 
+A form that signs something, with a unique email per request and the form's CSRF token::
+
+    sign = Case("sign", "/p/clean-air/sign", method="POST", csrf_from="/p/clean-air",
+                body={"name": "Bench {n}", "email": "bench-{unique}@example.org"},
+                expect_status=[302])
+    compare(server, sign, Case("hello", "/bench/hello"), name="sign a petition")
+
 - :class:`AppServer` creates a private PostgreSQL database, migrates it, runs ``setup``,
   starts gunicorn (and a Celery worker when asked) on a free loopback port, waits for
   ``/healthz``, and removes all of it on exit, the database included.
 - :class:`Case` describes the requests of one route: method, path, a form body made unique
-  per request, and the page to take a CSRF token and session cookie from first.
+  per request, the page to take a CSRF token and session cookie from first, an account to
+  sign in as.
 - :func:`run_load` drives one case from separate load processes (:mod:`bench.load`).
 - :func:`compare` warms both cases up, then runs baseline and route interleaved for a few
   rounds and returns a :class:`Comparison`: req/s, p50/p99 latency and their ratios.
 
 Settings that apply to every benchmark come from :data:`SETTINGS` (``bench.run_all`` sets
 them from its command line) or from the environment: ``BENCH_DATABASE_URL``,
-``BENCH_REDIS_URL``, ``BENCH_DURATION``, ``BENCH_ROUNDS``, ``BENCH_CONCURRENCY``,
-``BENCH_WORKERS``, ``BENCH_THREADS``.
+``BENCH_REDIS_URL``, ``BENCH_DURATION``, ``BENCH_WARMUP``, ``BENCH_ROUNDS``,
+``BENCH_CONCURRENCY``, ``BENCH_LOAD_PROCESSES``, ``BENCH_WORKERS``, ``BENCH_THREADS``.
 """
 
 from __future__ import annotations
@@ -85,6 +93,16 @@ def _tail(path: Path, lines: int = 40) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: on Linux, get SIGTERM if the harness dies without cleaning up."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _stop(proc: subprocess.Popen | None, timeout: float = 15.0) -> None:
@@ -196,6 +214,7 @@ class AppServer:
              "--keep-alive", "5", "--backlog", "2048",
              "--error-logfile", str(log), "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 60
         while True:
@@ -217,12 +236,13 @@ class AppServer:
         with open(log, "wb") as out:
             self.worker = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "ncsej_campaigns.worker", "worker",
-                 "-Q", self.celery_queues, "--concurrency", "2", "--loglevel", "WARNING",
+                 "-Q", self.celery_queues, "--concurrency", "2", "--loglevel", "INFO",
                  "--without-gossip", "--without-mingle", "--without-heartbeat",
                  "-n", f"{self.run_id}@%h"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
             )
-        # "ready." is logged at WARNING level: the worker is consuming.
+        # "ready." is logged once the worker consumes from its queues.
         deadline = time.monotonic() + 60
         while b"ready." not in log.read_bytes():
             if self.worker.poll() is not None or time.monotonic() > deadline:
@@ -291,6 +311,14 @@ class Case:
     the clock starts, keeps the session cookie it sets and sends its ``csrf_token`` (as the
     form field and the ``X-CSRFToken`` header) with every request.
 
+    ``login`` is ``(email, password)``: each client signs in through ``/login`` first and
+    sends that session cookie with every request (rate limits are off in benchmarks).
+
+    During the timed run every request carries the cookies primed before the clock started;
+    cookies set by responses are ignored unless ``keep_response_cookies`` is true (a form
+    that flashes a message and redirects would otherwise grow the session cookie with every
+    unread flash).
+
     A response counts as good when its status is in ``expect_status`` (by default any 2xx
     or 3xx); throughput and latency are computed over good responses only.
     """
@@ -304,6 +332,8 @@ class Case:
     headers: dict[str, str] = field(default_factory=dict)
     cookies: dict[str, str] = field(default_factory=dict)
     csrf_from: str | None = None
+    login: tuple[str, str] | None = None
+    keep_response_cookies: bool = False
     expect_status: list[int] | None = None
     concurrency: int | None = None
 
@@ -412,6 +442,7 @@ def run_load(
             child = subprocess.Popen(
                 [sys.executable, "-m", "bench.load"], cwd=ROOT,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                preexec_fn=_die_with_parent,
             )
             child.stdin.write(json.dumps(job) + "\n")
             child.stdin.flush()

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 # A benchmark round never runs longer than this, whatever the job asks for.
 MAX_DURATION = 300.0
 REQUEST_TIMEOUT = 30.0
+LOGIN_PATH = "/login"
 CSRF_PATTERNS = (
     re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"'),
     re.compile(r'value="([^"]+)"[^>]*?name="csrf_token"'),
@@ -127,8 +128,23 @@ class Client:
             return response, data
         raise RuntimeError("unreachable")
 
+    def sign_in(self, email: str, password: str):
+        """Sign in through the real form, so the session cookie is the one a browser gets."""
+        response, data = self.fetch("GET", LOGIN_PATH, None, self.headers())
+        self.remember_cookies(response)
+        token = extract_csrf_token(data.decode("utf-8", "replace"))
+        body = urlencode({"email": email, "password": password, "csrf_token": token or ""})
+        headers = {**self.headers(), "Content-Type": "application/x-www-form-urlencoded"}
+        response, _data = self.fetch("POST", LOGIN_PATH, body.encode(), headers)
+        self.remember_cookies(response)
+        if response.status != 302:
+            raise RuntimeError(f"signing in as {email} answered {response.status}")
+
     def prime(self):
-        """Fetch the form page once: its session cookie and CSRF token serve every request."""
+        """Before the clock starts: sign in if asked, then fetch the form page once; its
+        session cookie and CSRF token serve every request of this client."""
+        if self.case.get("login"):
+            self.sign_in(*self.case["login"])
         path = self.case.get("csrf_from")
         if not path:
             return
@@ -191,7 +207,8 @@ class Client:
                 time.sleep(0.05)  # do not spin on a refused connection
                 continue
             elapsed_ms = (time.perf_counter() - started) * 1000.0
-            self.remember_cookies(response)
+            if self.case.get("keep_response_cookies"):
+                self.remember_cookies(response)
             status = response.status
             self.status_counts[str(status)] = self.status_counts.get(str(status), 0) + 1
             good = status in self.expect if self.expect else 200 <= status < 400

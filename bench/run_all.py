@@ -30,6 +30,7 @@ from bench.harness import ROOT, SETTINGS, Comparison  # noqa: E402
 
 BENCH_DIR = ROOT / "bench"
 RESULTS = BENCH_DIR / "results.md"
+LOAD_BEFORE = "unknown"
 
 
 def discover(only: list[str] | None = None) -> list[str]:
@@ -81,6 +82,8 @@ def markdown(results: list[Comparison], failures: list[str], started: dt.datetim
         f"- Machine: {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}",
         f"- Commit: {git_commit()}",
+        f"- Load average before the run: {LOAD_BEFORE} (other work on the machine skews "
+        "absolute figures more than ratios)",
         f"- Server: gunicorn, {s.workers} workers x {s.threads} threads (gthread), "
         "PostgreSQL and Redis on the same machine",
         f"- Load: {s.concurrency} keep-alive clients in {s.load_processes} separate "
@@ -122,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if not modules:
         print("no benchmark matched", file=sys.stderr)
         return 2
+    global LOAD_BEFORE
+    LOAD_BEFORE = " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1, 5, 15 min)"
     started, t0 = dt.datetime.now(dt.UTC), time.monotonic()
     results: list[Comparison] = []
     failures: list[str] = []
