@@ -35,6 +35,7 @@ them from its command line) or from the environment: ``BENCH_DATABASE_URL``,
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import signal
@@ -342,7 +343,7 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     """Nearest-rank percentile of an already sorted list (0.0 when empty)."""
     if not sorted_values:
         return 0.0
-    rank = max(1, min(len(sorted_values), round(pct / 100.0 * len(sorted_values) + 0.5)))
+    rank = max(1, min(len(sorted_values), math.ceil(pct * len(sorted_values) / 100.0 - 1e-9)))
     return sorted_values[rank - 1]
 
 
