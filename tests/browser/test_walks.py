@@ -3,6 +3,8 @@ and use the public pages on a phone in Russian."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,15 +14,16 @@ from tests.browser.conftest import PHONE
 pytestmark = pytest.mark.browser
 
 
-def sign_in(browse, user, password=factories.PASSWORD):
+def sign_in(browse, user, password=factories.PASSWORD, t=str):
+    """Fill in and send the sign-in form; ``t`` translates its labels for the page's language."""
     page = browse.page
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.get_by_label(t("Email")).fill(user.email)
+    page.get_by_label(t("Password")).fill(password)
+    page.locator("main").get_by_role("button", name=t("Sign in")).click()
 
 
-def main_nav(page):
-    return page.get_by_role("navigation", name="Main")
+def main_nav(page, t=str):
+    return page.get_by_role("navigation", name=t("Main"))
 
 
 def test_coordinator_signs_in_and_creates_an_organization(browse):
@@ -53,6 +56,7 @@ def test_coordinator_signs_in_and_creates_an_organization(browse):
     page.get_by_role("button", name="Save").click()
     website = page.get_by_label("Website")
     expect(website).to_have_attribute("aria-invalid", "true")
+    expect(website).to_be_focused()
     expect(page.get_by_text("Enter a full address starting with https://.")).to_be_visible()
     expect(page.get_by_label("Name", exact=True)).to_have_value(
         "Jewish Community Relations Council of Boston")
@@ -187,3 +191,29 @@ def test_keyboard_users_can_skip_to_the_content(browse):
     expect(skip).to_be_in_viewport()
     page.keyboard.press("Enter")
     expect(page).to_have_url(browse.base_url + "/#main")
+
+
+def test_lists_fit_a_phone_screen(open_browser, app):
+    org = factories.OrganizationFactory(name="Jewish Federation of Greater Pittsburgh")
+    factories.person_in(org, first_name="Rivka", last_name="Levin",
+                        email="rivka.levin.with.a.long.address@federation-pittsburgh.example.org")
+    rep = factories.UserFactory(role="federation", organization=org, locale="ru")
+    browse = open_browser(locale="ru-RU", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = browse.page
+    ru = functools.partial(russian, app)
+
+    browse.goto("/login")
+    sign_in(browse, rep, t=ru)
+    expect(page).to_have_url(browse.base_url + "/dashboard")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    browse.assert_fits_width()
+    main_nav(page, ru).get_by_role("link", name=ru("People")).tap()
+    card = page.get_by_role("row").filter(has_text="Rivka Levin")
+    expect(card).to_contain_text("rivka.levin.with.a.long.address@federation-pittsburgh.example.org")
+    browse.assert_fits_width()
+    browse.shot("people")
+
+    card.get_by_role("link", name="Rivka Levin").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rivka Levin")
+    browse.assert_fits_width()
+    browse.shot("person")
