@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ncsej_campaigns.db import UTCDateTime, str_enum, utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
+from ncsej_campaigns.tokens import fingerprint
 
 
 class Role(enum.StrEnum):
@@ -64,6 +65,12 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie keep: the id and a digest of the
+        password hash, so changing or resetting the password signs out every other browser
+        (a stolen session ends with the password)."""
+        return f"{self.id}.{fingerprint(self.password_hash)}"
 
     @property
     def is_coalition_wide(self) -> bool:

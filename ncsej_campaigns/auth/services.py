@@ -30,11 +30,16 @@ def normalize_account_email(email: str) -> str:
     return email.strip().lower()
 
 
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The account a session names, if its password is still the one it was signed in with."""
+    user_id, _, password_digest = str(session_id).partition(".")
     try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError, OverflowError):
         return None
+    if user is None or password_digest != fingerprint(user.password_hash):
+        return None
+    return user
 
 
 def find_user_by_email(email: str) -> User | None:

@@ -60,3 +60,27 @@ def _token(client):
     from tests.conftest import csrf_token
 
     return csrf_token(client, "/dashboard")
+
+
+def test_changing_the_password_signs_out_other_browsers(client, app, as_user):
+    user = as_user("coordinator")
+    elsewhere = app.test_client()
+    assert login(elsewhere, user.email).status_code == 302
+    assert elsewhere.get("/dashboard").status_code == 200
+
+    change(client, factories.PASSWORD, "a-brand-new-password")
+    assert client.get("/dashboard").status_code == 200  # this browser stays signed in
+    assert elsewhere.get("/dashboard").status_code == 302
+
+
+def test_password_reset_signs_out_every_browser(client, app, mailbox):
+    from tests.helpers import link_in
+
+    user = factories.UserFactory()
+    stolen = app.test_client()
+    assert login(stolen, user.email).status_code == 302
+    post_form(client, "/password/forgot", {"email": user.email})
+    link = link_in(mailbox.wait_for(to=user.email)[0])
+    post_form(client, link, {"password": "a-brand-new-password",
+                             "confirm": "a-brand-new-password"})
+    assert stolen.get("/dashboard").status_code == 302
