@@ -47,7 +47,9 @@ def _organization_choices():
 @member_required
 def index():
     q = request.args.get("q", "").strip()
-    org = id_arg("org")
+    # A federation's list is its own organization: filtering it by another one would tell
+    # which of its people that organization also holds.
+    org = id_arg("org") if current_user.is_coalition_wide else 0
     language = request.args.get("language", "")
     language = language if language in ("en", "ru") else ""
     stmt = services.search_people(scoped_people(), q=q, organization_id=org or None,

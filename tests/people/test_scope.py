@@ -50,6 +50,16 @@ def test_search_finds_only_own_people(client, two_federations, federation_rep):
     assert "Miriam Shapiro" not in page
 
 
+def test_filtering_by_another_organization_reveals_no_ties(client, two_federations,
+                                                         federation_rep):
+    mine, theirs, own, _other = two_federations
+    shared = factories.person_in(mine, first_name="Ida", last_name="Nudel")
+    factories.AffiliationFactory(person=shared, organization=theirs)
+    page = client.get(f"/people/?org={theirs.id}").get_data(as_text=True)
+    # The filter is not applied: both own people show, so nothing tells who is shared.
+    assert "Ida Nudel" in page and "Rachel Klein" in page
+
+
 def test_other_organizations_person_is_404(client, two_federations, federation_rep, dbs):
     *_, other_person = two_federations
     for url in (f"/people/{other_person.id}", f"/people/{other_person.id}/edit",
