@@ -196,9 +196,12 @@ def seed_accounts(federations: list[Organization]) -> list[tuple[str, str, str]]
 
 def seed_demo() -> list[tuple[str, str, str]]:
     rng = random.Random(1987)  # the same demo every time
-    _national, federations = seed_organizations(rng)
+    national, federations = seed_organizations(rng)
     if db.session.scalar(select(Person.id).limit(1)) is None:
         seed_people(rng, federations)
     logins = seed_accounts(federations)
+    from ncsej_campaigns.petitions.demo import seed_petitions
+
+    seed_petitions(rng, national, federations)
     db.session.flush()
     return logins
