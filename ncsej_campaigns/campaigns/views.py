@@ -33,6 +33,7 @@ def _edit(campaign: Campaign | None):
     form.sponsor_ids.load_choices()
     if request.method == "GET":
         form.sponsor_ids.data = [o.id for o in campaign.sponsors] if campaign else []
+    form.sponsor_ids.chosen_first()
     if form.validate_on_submit():
         try:
             campaign = services.save_campaign(campaign, form.campaign_data(),

@@ -22,7 +22,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -61,6 +61,12 @@ from ncsej_campaigns.petitions.models import (
 )
 
 bp = Blueprint("petitions_manage", __name__, url_prefix="/manage/petitions")
+
+
+@bp.app_template_filter("num")
+def number(value) -> str:
+    """A count as the reader writes numbers: 12,500 in English, 12 500 in Russian."""
+    return format_decimal(int(value or 0))
 
 
 @bp.app_template_filter("country_name")
@@ -138,6 +144,12 @@ def _edit(petition: Petition | None):
             form.load(petition)
         else:
             form.campaign_id.data = request.args.get("campaign", 0, type=int)
+    form.sponsor_ids.chosen_first()
+    locked = petition is not None and petition.status != PetitionStatus.DRAFT
+    if locked:  # what people signed stays as they signed it; an empty translation may be added
+        for name in (*management.WORDING_FIELDS, "slug"):
+            if getattr(petition, name):
+                getattr(form, name).render_kw = {"readonly": True}
     if form.validate_on_submit():
         try:
             petition = management.save_petition(
@@ -150,7 +162,6 @@ def _edit(petition: Petition | None):
             db.session.commit()
             flash(_("%(title)s saved.", title=petition.title_en), "success")
             return redirect(url_for("petitions_manage.dashboard", petition_id=petition.id))
-    locked = petition is not None and petition.status != PetitionStatus.DRAFT
     status = 400 if request.method == "POST" else 200
     return render_template("petitions/manage/form.html", form=form, petition=petition,
                            locked=locked), status
