@@ -42,7 +42,7 @@ def test_russian_signer_on_a_phone_to_the_coordinators_dashboard(open_browser, m
 
     browse = open_browser(locale="ru-RU", viewport=PHONE)
     page = browse.page
-    browse.goto(f"{path}?ref=cleveland")
+    browse.goto(f"{path}?ref={federation.slug}")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.get_by_role("heading", level=1)).to_have_text("Отпустите Иду Нудель")
     expect(page.get_by_text("Верховный Совет")).to_be_visible()
@@ -88,6 +88,6 @@ def test_russian_signer_on_a_phone_to_the_coordinators_dashboard(open_browser, m
     expect(staff.page.get_by_role("heading", level=1)).to_contain_text("Let Ida Nudel go")
     by_org = staff.page.locator("section", has=staff.page.get_by_role(
         "heading", name="By referring organization"))
-    row = by_org.locator("tr", has_text="Jewish Federation of Cleveland")
+    row = by_org.locator("tr", has_text=federation.name)
     expect(row.locator("td.num").first).to_have_text("1")
     staff.shot("coordinator-dashboard")
