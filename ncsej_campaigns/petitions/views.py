@@ -77,6 +77,22 @@ def country_name(code: str) -> str:
     return (locale.territories.get(code.upper()) if locale else None) or code
 
 
+@bp.app_template_global("open_petitions_summary")
+def open_petitions_summary(limit: int = 5) -> list[dict]:
+    """The dashboard's petitions card: the open petitions, and for a federation how many
+    signatures its own organization brought to each."""
+    petitions = list(db.session.scalars(scoped_petitions().where(
+        Petition.status == PetitionStatus.OPEN).order_by(Petition.opens_at.desc()).limit(limit)))
+    ours = {}
+    if petitions and not current_user.is_coalition_wide:
+        ours = dict(db.session.execute(scoped_signatures(
+            select(Signature.petition_id, func.count())
+            .where(Signature.petition_id.in_([p.id for p in petitions]),
+                   Signature.status == SignatureStatus.CONFIRMED)
+            .group_by(Signature.petition_id))).all())
+    return [{"petition": p, "ours": ours.get(p.id, 0)} for p in petitions]
+
+
 def _locale() -> str:
     return str(get_locale() or "en")
 
