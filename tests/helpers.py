@@ -18,11 +18,6 @@ def link_in(message) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def flashes(client) -> str:
-    """The page a redirect lands on, as text (where flashed messages show)."""
-    return client.get("/").get_data(as_text=True)
-
-
 @contextmanager
 def other_app(main_app, app_env: dict, **env):
     """A second app built by ``create_app`` with ``env`` on top of the tests' settings.
