@@ -225,3 +225,28 @@ def test_outbox_search_by_recipient(client, as_user):
     as_user("admin")
     page = client.get("/admin/outbox/?q=findme").get_data(as_text=True)
     assert "findme@example.org" in page and "other@example.org" not in page
+
+
+def test_two_deliveries_racing_for_one_row_send_it_once(app, dbs, monkeypatch):
+    import threading
+
+    email = OutboxEmailFactory()
+    sent = []
+    monkeypatch.setattr("ncsej_campaigns.notifications.mailer.send_message",
+                        lambda message: sent.append(message["X-Outbox-Id"]))
+    start = threading.Barrier(2)
+    results = []
+
+    def deliver():
+        with app.app_context():
+            start.wait()
+            results.append(services.deliver(email.id).sent)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == [False, True]
+    assert sent == [str(email.id)]
+    assert wait_for_status(dbs, email.id, OutboxStatus.SENT).attempts == 1
