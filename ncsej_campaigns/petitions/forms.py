@@ -158,6 +158,8 @@ class InvalidateBatchForm(FlaskForm):
         InputRequired(_l("Say why, so others can judge later.")), max_len(500)],
         filters=[strip])
     confirm = BooleanField(_l("Yes, invalidate the signatures shown above"))
+    # The count the coordinator saw; if the rule now matches another number, they look again.
+    previewed = HiddenField()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -313,7 +313,11 @@ def invalidate_batch(petition_id: int):
         form.ip_hash.data = request.args.get("ip_hash", "")
     if form.validate_on_submit():
         criteria = form.criteria()
-        if form.confirm.data:
+        preview = reporting.preview_batch(petition, criteria)
+        if form.confirm.data and form.previewed.data != str(preview["count"]):
+            form.form_errors.append(_("The rule now matches other signatures than the ones "
+                                      "you saw. Check them again, then confirm."))
+        elif form.confirm.data:
             try:
                 invalidation = reporting.invalidate_batch(petition, criteria, form.reason.data,
                                                           actor=current_user)
@@ -325,7 +329,8 @@ def invalidate_batch(petition_id: int):
                 flash(_("%(count)d signatures were invalidated. You can revert this below.",
                         count=invalidation.signature_count), "success")
                 return redirect(url_for("petitions_manage.dashboard", petition_id=petition.id))
-        preview = reporting.preview_batch(petition, criteria)
+        form.previewed.data = str(preview["count"])
+        form.confirm.data = False
     status = 400 if request.method == "POST" and form.errors else 200
     return render_template("petitions/manage/invalidate_batch.html", petition=petition,
                            form=form, preview=preview), status

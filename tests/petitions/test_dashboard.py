@@ -150,8 +150,13 @@ def test_batch_invalidation_previews_then_invalidates_by_domain_and_reverts(app,
     dbs.expire_all()
     assert dbs.get(Petition, petition.id).confirmed_count == 8  # a preview changes nothing
 
+    # Confirming a count other than the one shown makes the coordinator look again.
     response = post_form(client, url, {"email_domain": "spam.test", "reason": "Bots",
-                                       "confirm": "y"})
+                                       "confirm": "y", "previewed": "3"})
+    assert response.status_code == 400
+    assert "Check them again" in response.get_data(as_text=True)
+    response = post_form(client, url, {"email_domain": "spam.test", "reason": "Bots",
+                                       "confirm": "y", "previewed": "4"})
     assert response.status_code == 302
     assert "4 signatures were invalidated." in flashes(client)
     dbs.expire_all()
@@ -179,14 +184,14 @@ def test_batch_invalidation_by_ip_hash_and_time_window(app, client, dbs, as_user
     as_user("coordinator")
     url = f"/manage/petitions/{petition.id}/invalidate"
     response = post_form(client, url, {"ip_hash": "f" * 64, "reason": "One machine",
-                                       "confirm": "y"})
+                                       "confirm": "y", "previewed": "3"})
     assert response.status_code == 302
     dbs.expire_all()
     assert dbs.scalar(select(Invalidation)).signature_count == 3
     # A window with nothing in it says so.
     response = post_form(client, url, {"created_from": "2001-01-01T00:00",
                                        "created_to": "2001-01-02T00:00", "reason": "x",
-                                       "confirm": "y"})
+                                       "confirm": "y", "previewed": "0"})
     page = response.get_data(as_text=True)
     assert "No pending or confirmed signature matches this rule." in page
     assert "This rule matches 0 signatures." in page
