@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
@@ -9,6 +11,8 @@ from wtforms.validators import URL, Email, InputRequired, Optional, Regexp
 
 from ncsej_campaigns.forms import COUNTRY_CODE, max_len, strip, upper_strip
 from ncsej_campaigns.organizations.models import MembershipStatus, OrganizationKind
+
+WEB_ADDRESS_MESSAGE = _l("Enter a full address starting with https://.")
 
 
 class OrganizationForm(FlaskForm):
@@ -37,8 +41,12 @@ class OrganizationForm(FlaskForm):
                                            max_len(254)], filters=[strip])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), max_len(40)],
                                 filters=[strip])
-    website = URLField(_l("Website"), validators=[Optional(), URL(message=_l(
-        "Enter a full address starting with https://.")), max_len(300)], filters=[strip])
+    # URL() accepts any scheme (javascript://host/%0A...), and the address becomes a link on
+    # the organization's page, so only web addresses are taken.
+    website = URLField(_l("Website"), validators=[
+        Optional(), URL(message=WEB_ADDRESS_MESSAGE),
+        Regexp(r"^https?://", flags=re.IGNORECASE, message=WEB_ADDRESS_MESSAGE),
+        max_len(300)], filters=[strip])
     description = TextAreaField(_l("About"), validators=[Optional(), max_len(5000)])
 
     # Kinds and statuses arrive as strings; the model wants the enum values.
