@@ -250,3 +250,19 @@ def test_two_deliveries_racing_for_one_row_send_it_once(app, dbs, monkeypatch):
     assert sorted(results) == [False, True]
     assert sent == [str(email.id)]
     assert wait_for_status(dbs, email.id, OutboxStatus.SENT).attempts == 1
+
+
+def test_failed_request_shows_the_friendly_error_page(client, app, monkeypatch, dbs):
+    user = factories.UserFactory()
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+
+    def broken_audit(*args, **kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr("ncsej_campaigns.auth.services.audit.record", broken_audit)
+    response = post_form(client, "/password/forgot", {"email": user.email})
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Something went wrong" in page
+    assert "nothing was changed" in page
+    assert dbs.query(OutboxEmail).count() == 0
