@@ -39,6 +39,9 @@ def queue_email(
     """Render ``emails/<template>.txt`` and ``.html`` in the recipient's language and add an
     outbox row to the current transaction. Delivery is enqueued only after the commit."""
     locale = locale if locale in current_app.config["LANGUAGES"] else "en"
+    # A person's full name (first and last, 100 characters each) can be longer than the
+    # column; the display name is only a courtesy in the To: header, so it is shortened.
+    to_name = to_name[: OutboxEmail.to_name.type.length]
     with force_locale(locale):
         context = {"to_name": to_name, **context}
         email = OutboxEmail(

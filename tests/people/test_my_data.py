@@ -158,3 +158,13 @@ def test_erasure_clears_the_persons_emails_from_the_outbox(client, mailbox, dbs,
     as_user("admin")
     page = client.get(f"/admin/outbox/{row.id}").get_data(as_text=True)
     assert "sarah.cohen@example.com" not in page and "Sarah" not in page
+
+
+def test_person_with_the_longest_allowed_names_gets_the_link(client, mailbox):
+    # 100 characters each, the most the form takes: 201 with the space between them.
+    person = factories.PersonFactory(first_name=("Anna Maria " * 10)[:100],
+                                     last_name=("Goldberg Levy " * 10)[:100],
+                                     email="long.names@example.com")
+    response = ask_for_link(client, person.email)
+    assert response.status_code == 200
+    mailbox.wait_for(to="long.names@example.com")
