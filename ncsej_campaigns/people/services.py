@@ -82,6 +82,8 @@ def set_consent(person: Person, consent: bool, source: str) -> bool:
         return False
     person.email_consent = consent
     person.email_consent_at = utcnow() if consent else person.email_consent_at
+    # The source names the account that entered it; a long sign-in email must not overflow.
+    source = source[: Person.email_consent_source.type.length]
     person.email_consent_source = source if consent else person.email_consent_source
     return True
 

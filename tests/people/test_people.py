@@ -187,3 +187,19 @@ def test_nul_characters_are_dropped_not_a_server_error(client, coordinator, dbs)
     response = client.get("/people/", query_string={"q": "Sa\x00rah"})
     assert response.status_code == 200
     assert "Sarah Cohen" in response.get_data(as_text=True)
+
+
+def test_consent_source_fits_even_for_a_long_sign_in_email(ctx, dbs):
+    from ncsej_campaigns.extensions import db
+    from ncsej_campaigns.people import services
+
+    long_email = "coordinator." + "x" * 50 + "@" + ".".join(["federation" * 5] * 3) + ".org"
+    actor = factories.UserFactory(email=long_email)
+    actor = db.session.get(type(actor), actor.id)
+    person = services.create_person(
+        {"first_name": "Sarah", "email": "sarah@example.com", "email_consent": True},
+        organization=None, actor=actor)
+    db.session.commit()
+    dbs.expire_all()
+    stored = dbs.get(Person, person.id)
+    assert stored.email_consent and stored.email_consent_source.startswith("entered by ")
