@@ -118,3 +118,15 @@ def test_overlong_fields_get_a_message_and_nothing_is_saved(client, as_user, dbs
     page = response.get_data(as_text=True)
     assert "Keep this under 100 characters." in page
     assert dbs.query(Person).count() == 0
+
+
+def test_secret_key_race_between_two_starting_processes(tmp_path, monkeypatch):
+    """The web process and the worker start together: the one that loses the race to create
+    the key must use the winner's key, not crash or read a half-written file."""
+    from pathlib import Path
+
+    winner = load_or_create_secret_key(str(tmp_path))
+    # The loser checked before the winner's file appeared.
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    assert load_or_create_secret_key(str(tmp_path)) == winner
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
