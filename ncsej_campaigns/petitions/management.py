@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from werkzeug.routing import BuildError
 
 from ncsej_campaigns.audit import services as audit
 from ncsej_campaigns.campaigns.models import Campaign
 from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
+from ncsej_campaigns.petitions import links
 from ncsej_campaigns.petitions.models import PETITION_TRANSITIONS, Petition, PetitionStatus
 from ncsej_campaigns.text import like_pattern, slugify
 
@@ -75,34 +74,12 @@ def campaign_choices(blank_label) -> list[tuple[int, str]]:
 
 def public_url(petition: Petition, org: Organization | None = None) -> str:
     """The public page of ``petition``, crediting ``org`` when given (the ``?ref=`` link)."""
-    try:
-        from ncsej_campaigns.petitions.links import share_url
-    except ImportError:
-        share_url = None
-    if share_url is not None:
-        return share_url(petition, org)
-    args = {"slug": petition.slug}
-    if org is not None:
-        args["ref"] = org.slug
-    try:
-        return url_for("petitions_public.petition", _external=True, **args)
-    except BuildError:  # the public side is not installed in this app
-        query = f"?ref={org.slug}" if org is not None else ""
-        return f"{current_app.config['BASE_URL']}/petitions/{petition.slug}{query}"
+    return links.share_url(petition, org)
 
 
 def widget_code(petition: Petition, org: Organization | None = None) -> str:
     """The ``<iframe>`` a member site pastes to carry the signing form."""
-    try:
-        from ncsej_campaigns.petitions.links import widget_snippet
-    except ImportError:
-        widget_snippet = None
-    if widget_snippet is not None:
-        return widget_snippet(petition, org)
-    base = f"{current_app.config['BASE_URL']}/petitions/{petition.slug}/widget"
-    src = base + (f"?ref={org.slug}" if org is not None else "")
-    return (f'<iframe src="{src}" title="{petition.title_en}" width="100%" height="560" '
-            f'loading="lazy"></iframe>')
+    return links.widget_snippet(petition, org)
 
 
 # --- saving -----------------------------------------------------------------------------------

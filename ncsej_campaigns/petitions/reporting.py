@@ -23,6 +23,7 @@ from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.people.models import Person
+from ncsej_campaigns.petitions import counting
 from ncsej_campaigns.petitions.models import (
     Invalidation,
     PaperBatch,
@@ -227,42 +228,11 @@ def invalidations(petition: Petition) -> list[Invalidation]:
 
 # --- counts -----------------------------------------------------------------------------------
 
-def recount_petition(petition: Petition, *, now: datetime | None = None) -> Petition:
-    """Set the petition's cached counts from the rows, up to ``now``.
-
-    Used after a coordinator's correction (invalidation, revert, paper batch) so the numbers
-    the public sees change with it. The batched counting job does the same on its schedule;
-    ``counted_at`` is the cut-off, so a job that counts on from there adds nothing twice.
-    """
-    now = now or utcnow()
-    confirmed, pending = db.session.execute(
-        select(func.sum(case((Signature.status == SignatureStatus.CONFIRMED, 1), else_=0)),
-               func.sum(case((Signature.status == SignatureStatus.PENDING, 1), else_=0)))
-        .where(Signature.petition_id == petition.id,
-               or_(Signature.confirmed_at.is_(None), Signature.confirmed_at <= now))).one()
-    paper = db.session.scalar(
-        select(func.coalesce(func.sum(PaperBatch.signature_count), 0))
-        .where(PaperBatch.petition_id == petition.id))
-    petition.confirmed_count = int(confirmed or 0)
-    petition.pending_count = int(pending or 0)
-    petition.paper_count = int(paper or 0)
-    petition.counted_at = now
-    db.session.flush()
-    return petition
-
-
 def refresh_counts(petition: Petition) -> Petition:
-    """Recount with the counting service when it is installed, else here."""
-    try:
-        from ncsej_campaigns.petitions import counting
-    except ImportError:
-        counting = None
-    recount = getattr(counting, "recount_petition", None)
-    if recount is not None:
-        recount(petition)
-        db.session.flush()
-        return petition
-    return recount_petition(petition)
+    """Recount the petition's cached numbers now, after a coordinator's correction, so the
+    public count moves with it (the counting job would otherwise catch up on its schedule)."""
+    db.session.flush()
+    return counting.recount_petition(petition)
 
 
 # --- invalidation -----------------------------------------------------------------------------

@@ -54,6 +54,7 @@ from ncsej_campaigns.petitions.forms import (
 from ncsej_campaigns.petitions.models import (
     PUBLIC_STATES,
     Invalidation,
+    PaperBatch,
     Petition,
     PetitionStatus,
     Signature,
@@ -132,9 +133,9 @@ def _federation_index():
                 .group_by(Signature.petition_id, Signature.status)))
         }
         paper_rows = db.session.execute(scoped_paper_batches(
-            select(paper.PaperBatch.petition_id, func.sum(paper.PaperBatch.signature_count))
-            .where(paper.PaperBatch.petition_id.in_(ids))
-            .group_by(paper.PaperBatch.petition_id)))
+            select(PaperBatch.petition_id, func.sum(PaperBatch.signature_count))
+            .where(PaperBatch.petition_id.in_(ids))
+            .group_by(PaperBatch.petition_id)))
         for pid, n in paper_rows:
             referred[(pid, "paper")] = int(n or 0)
     rows = [{
