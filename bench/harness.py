@@ -320,6 +320,12 @@ class Case:
     that flashes a message and redirects would otherwise grow the session cookie with every
     unread flash).
 
+    ``paths`` is a pool of paths for cases where every request needs a URL of its own (an
+    emailed confirmation link, say): each request takes the next one and each is sent once;
+    :func:`run_load` removes the paths it used from the list, so the next round goes on with
+    fresh ones, and a round ends early when the pool is empty. ``path`` then only names the
+    case in reports, e.g. ``"/petitions/x/confirm/<token>"``.
+
     A response counts as good when its status is in ``expect_status`` (by default any 2xx
     or 3xx); throughput and latency are computed over good responses only.
     """
@@ -335,6 +341,7 @@ class Case:
     csrf_from: str | None = None
     login: tuple[str, str] | None = None
     keep_response_cookies: bool = False
+    paths: list[str] | None = field(default=None, repr=False)
     expect_status: list[int] | None = None
     concurrency: int | None = None
 
@@ -430,14 +437,16 @@ def run_load(
     if max_requests is not None:
         budgets = [max_requests * s // concurrency for s in shares]
         budgets[0] += max_requests - sum(budgets)
+    case_fields = {k: v for k, v in asdict(case).items() if k != "paths"}
     children = []
     try:
         offset = 0
-        for share, budget in zip(shares, budgets, strict=True):
+        for index, (share, budget) in enumerate(zip(shares, budgets, strict=True)):
             job = {
-                "host": host, "port": int(port), "case": asdict(case), "run_id": run,
+                "host": host, "port": int(port), "case": case_fields, "run_id": run,
                 "duration": duration, "concurrency": share, "client_offset": offset,
                 "max_requests": budget,
+                "paths": None if case.paths is None else case.paths[index::processes],
             }
             offset += share
             child = subprocess.Popen(
@@ -481,6 +490,10 @@ def run_load(
         result.error_samples.extend(r["error_samples"])
         result.latencies_ms.extend(r["latencies_ms"])
     result.error_samples = result.error_samples[:5]
+    if case.paths is not None:
+        # Process i was given paths[i::processes] and used the first paths_used of them.
+        spent = {i + processes * k for i, r in enumerate(replies) for k in range(r["paths_used"])}
+        case.paths[:] = [p for j, p in enumerate(case.paths) if j not in spent]
     return result
 
 

@@ -55,10 +55,11 @@ def load_factory(spec: str):
 class Client:
     """One simulated user: a keep-alive connection, its cookies, its CSRF token."""
 
-    def __init__(self, job: dict, index: int, stop_at_count):
+    def __init__(self, job: dict, index: int, stop_at_count, next_path=None):
         self.job, self.case = job, job["case"]
         self.index = index
         self.stop_at_count = stop_at_count
+        self.next_path = next_path
         self.cookies: dict[str, str] = dict(self.case.get("cookies") or {})
         self.csrf_token: str | None = None
         self.conn: http.client.HTTPConnection | None = None
@@ -191,6 +192,10 @@ class Client:
         method, path = self.case.get("method", "GET").upper(), self.case["path"]
         n = 0
         while time.monotonic() < stop_at and self.stop_at_count():
+            if self.next_path is not None:
+                path = self.next_path()
+                if path is None:  # the pool of paths is used up
+                    break
             body, content_type = self.body(n)
             headers = self.headers()
             if content_type:
@@ -240,8 +245,20 @@ def run_job(job: dict, wait_for_go) -> dict:
             issued[0] += 1
             return True
 
+    # A pool of paths (one per request, each used once) is shared by this process's clients.
+    pool = iter(job["paths"]) if job.get("paths") is not None else None
+    used = [0]
+
+    def next_path() -> str | None:
+        with lock:
+            path = next(pool, None)
+            if path is not None:
+                used[0] += 1
+            return path
+
     offset = int(job.get("client_offset", 0))
-    clients = [Client(job, offset + i, may_send) for i in range(int(job["concurrency"]))]
+    clients = [Client(job, offset + i, may_send, next_path if pool is not None else None)
+               for i in range(int(job["concurrency"]))]
     for client in clients:
         client.connect()
         client.prime()
@@ -267,6 +284,7 @@ def run_job(job: dict, wait_for_go) -> dict:
         "elapsed": elapsed,
         "status_counts": status_counts,
         "error_samples": [s for c in clients for s in c.error_samples][:5],
+        "paths_used": used[0],
         "latencies_ms": [x for c in clients for x in c.latencies],
     }
 
