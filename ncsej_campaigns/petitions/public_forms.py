@@ -15,9 +15,11 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from markupsafe import Markup, escape
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.csrf.core import CSRF
 from wtforms.validators import Email, InputRequired, Optional, ValidationError
+from wtforms.widgets import html_params
 
 from ncsej_campaigns.forms import max_len, strip, upper_strip
 from ncsej_campaigns.petitions.models import SignatureSource
@@ -46,12 +48,37 @@ def _countries(locale: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda p: p[1].casefold()))
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return [("", _l("Choose your country"))] + list(_countries(str(get_locale() or "en")))
+COUNTRY_CODES = frozenset(code for code, _name in _countries("en"))
 
 
 def country_name(code: str) -> str:
     return dict(_countries(str(get_locale() or "en"))).get(code, code)
+
+
+@lru_cache(maxsize=8)
+def _country_options(locale: str, prompt: str) -> str:
+    options = [f'<option value="">{escape(prompt)}</option>']
+    options += [f'<option value="{code}">{escape(name)}</option>'
+                for code, name in _countries(locale)]
+    return "".join(options)
+
+
+class CountrySelect:
+    """A ``<select>`` of every country, its options rendered once per language: the list is
+    long and the same on every page view, and rendering it option by option was most of the
+    cost of the petition page."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        if field.flags.required:
+            kwargs.setdefault("required", True)
+        options = _country_options(str(get_locale() or "en"), str(_l("Choose your country")))
+        if field.data in COUNTRY_CODES:
+            chosen = f'<option value="{field.data}">'
+            options = options.replace(chosen, chosen[:-1] + " selected>", 1)
+        # Every part is escaped: the names above, the attributes by html_params.
+        return Markup(  # noqa: S704
+            f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
 class SignedFormCSRF(CSRF):
@@ -99,7 +126,7 @@ class SignatureForm(FlaskForm):
                     max_len(254)],
         description=_l("We email you a link to confirm your signature. Your email is never "
                        "shown publicly."))
-    country = SelectField(_l("Country"), filters=[upper_strip],
+    country = StringField(_l("Country"), filters=[upper_strip], widget=CountrySelect(),
                           validators=[InputRequired(_l("Choose your country."))])
     postal_code = StringField(
         _l("Postal code"), filters=[strip],
@@ -117,12 +144,8 @@ class SignatureForm(FlaskForm):
     # The widget's language when the member site asks for one (``?lang=ru``).
     lang = HiddenField(filters=[strip])
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.country.choices = country_choices()
-
     def validate_country(self, field):
-        if field.data and field.data not in dict(_countries("en")):
+        if field.data not in COUNTRY_CODES:
             raise ValidationError(_l("Choose your country."))
 
     def validate_postal_code(self, field):

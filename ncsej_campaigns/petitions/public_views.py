@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from contextlib import nullcontext
 
 from flask import (
@@ -21,6 +22,7 @@ from flask import (
 from flask_babel import force_locale, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ncsej_campaigns.extensions import csrf, db, limiter
@@ -122,15 +124,42 @@ def _new_form(petition: Petition, referrer, source: str = "web") -> SignatureFor
     return form
 
 
+BLANK_FORM_SECONDS = 600
+BLANK_FORM_CACHE_SIZE = 256
+
+
+def _blank_form(petition: Petition, referrer, source: str = "web") -> Markup:
+    """The empty signing form, rendered once per petition, language, referral and place for
+    ten minutes. It is the same for every visitor (its token is bound to the petition, not to a
+    session, and stays valid for a day), and rendering its fields one by one was most of the
+    cost of a page view."""
+    lang = request.args.get("lang", "") if source == WIDGET else ""
+    key = (petition.id, petition.slug, _locale(), referrer.slug if referrer is not None else "",
+           source, lang)
+    cache = current_app.extensions.setdefault("petition_blank_forms", {})
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    form = _new_form(petition, referrer, source)
+    # A rendered template, escaped by Jinja's autoescaping.
+    html = Markup(render_template(  # noqa: S704
+        "petitions/public/_form.html", form=form, petition=petition, widget=source == WIDGET))
+    if len(cache) >= BLANK_FORM_CACHE_SIZE:
+        cache.clear()
+    cache[key] = (now + BLANK_FORM_SECONDS, html)
+    return html
+
+
 # --- the page and the widget ----------------------------------------------------------------
 
 @bp.route("/petitions/<slug>")
 def petition(slug: str):
     petition = _petition_or_404(slug)
     referrer = signing.find_referrer(request.args.get("ref"))
-    form = _new_form(petition, referrer) if signing.accepting_signatures(petition) else None
-    return render_template("petitions/public/petition.html",
-                           **_page_context(petition, form, referrer))
+    form_html = _blank_form(petition, referrer) if signing.accepting_signatures(petition) else None
+    return render_template("petitions/public/petition.html", form_html=form_html,
+                           **_page_context(petition, None, referrer))
 
 
 @bp.route("/petitions/<slug>/widget")
@@ -139,10 +168,10 @@ def widget(slug: str):
     petition = _petition_or_404(slug)
     with _language(request.args.get("lang")):
         referrer = signing.find_referrer(request.args.get("ref"))
-        form = (_new_form(petition, referrer, WIDGET)
-                if signing.accepting_signatures(petition) else None)
-        return render_template("petitions/public/widget.html",
-                               **_page_context(petition, form, referrer, widget=True))
+        form_html = (_blank_form(petition, referrer, WIDGET)
+                     if signing.accepting_signatures(petition) else None)
+        return render_template("petitions/public/widget.html", form_html=form_html,
+                               **_page_context(petition, None, referrer, widget=True))
 
 
 # --- signing --------------------------------------------------------------------------------

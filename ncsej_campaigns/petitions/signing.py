@@ -25,6 +25,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.extensions import db
@@ -90,7 +91,8 @@ class SignerDetails:
 def get_public_petition(slug: str) -> Petition | None:
     """A petition the public may see (open, closed or delivered); drafts and archives are not."""
     return db.session.scalar(
-        select(Petition).where(Petition.slug == slug, Petition.status.in_(PUBLIC_STATES)))
+        select(Petition).where(Petition.slug == slug, Petition.status.in_(PUBLIC_STATES))
+        .options(joinedload(Petition.campaign)))
 
 
 def find_referrer(slug: str | None) -> Organization | None:

@@ -231,6 +231,7 @@ def test_postal_code_is_needed_only_where_countries_use_them(client, dbs):
     response = sign(client, petition, postal_code="")
     assert response.status_code == 400
     assert "Enter your postal code." in text_of(response)
+    assert '<option value="US" selected>' in text_of(response)  # the choice stays
     assert sign(client, petition, country="AE", postal_code="").status_code == 200
     assert len(signatures(dbs, petition)) == 1
 
