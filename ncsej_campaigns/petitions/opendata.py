@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -157,3 +158,28 @@ def open_data_json(petition: Petition) -> str:
     body = json.dumps(build_open_data(petition), ensure_ascii=False, separators=(",", ":"))
     _cache_set(key, body)
     return body
+
+
+RECENT_HOURS = 48
+
+
+def recent_hours(petition: Petition, hours: int = RECENT_HOURS) -> list[tuple]:
+    """Confirmed signatures in each of the last ``hours`` UTC hours, zeros included, oldest
+    first: the series on the public page. Read from the hourly table (a primary-key range),
+    kept per petition until its counts or the hour change."""
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    key = (petition.id, petition.counted_at, now, hours)
+    cache = current_app.extensions.setdefault("petition_recent_hours", {})
+    if key in cache:
+        return cache[key]
+    start = now - timedelta(hours=hours - 1)
+    counts = dict(db.session.execute(
+        select(SignatureHour.hour, SignatureHour.confirmed)
+        .where(SignatureHour.petition_id == petition.id, SignatureHour.hour >= start)).all())
+    series = [(start + timedelta(hours=i), counts.get(start + timedelta(hours=i), 0))
+              for i in range(hours)]
+    if len(cache) > 256:
+        cache.clear()
+    cache[key] = series
+    return series
+

@@ -29,7 +29,12 @@ from ncsej_campaigns.extensions import csrf, db, limiter
 from ncsej_campaigns.petitions import signing
 from ncsej_campaigns.petitions.links import share_targets
 from ncsej_campaigns.petitions.models import Petition, PetitionStatus, SignatureStatus
-from ncsej_campaigns.petitions.opendata import BROWSER_MAX_AGE, cache_key, open_data_json
+from ncsej_campaigns.petitions.opendata import (
+    BROWSER_MAX_AGE,
+    cache_key,
+    open_data_json,
+    recent_hours,
+)
 from ncsej_campaigns.petitions.public_forms import SignatureForm, country_name
 from ncsej_campaigns.security import embeddable
 from ncsej_campaigns.text import normalize_email
@@ -158,7 +163,9 @@ def petition(slug: str):
     petition = _petition_or_404(slug)
     referrer = signing.find_referrer(request.args.get("ref"))
     form_html = _blank_form(petition, referrer) if signing.accepting_signatures(petition) else None
-    return render_template("petitions/public/petition.html", form_html=form_html,
+    hours = recent_hours(petition)
+    return render_template("petitions/public/petition.html", form_html=form_html, hours=hours,
+                           hours_peak=max(n for _hour, n in hours),
                            **_page_context(petition, None, referrer))
 
 

@@ -212,3 +212,33 @@ def test_open_data_is_documented(client):
     assert "by_referring_organization" in html and "per_hour" in html
     assert "60 per minute" in html
 
+
+
+def test_page_shows_signatures_per_hour_of_the_last_two_days(client, app):
+    from datetime import timedelta
+
+    from ncsej_campaigns.db import utcnow
+    from ncsej_campaigns.extensions import db
+    from ncsej_campaigns.petitions import counting
+
+    petition = factories.PetitionFactory()
+    now = utcnow()
+    for hours_ago in (0, 0, 0, 0, 5, 60):  # the last one is older than two days
+        factories.ConfirmedSignatureFactory(petition=petition,
+                                            confirmed_at=now - timedelta(hours=hours_ago))
+    with app.app_context():
+        counting.update_counts()
+        db.session.commit()
+    html = page_of(client, f"/petitions/{petition.slug}")
+    chart = re.search(r'<svg class="hours-chart".*?</svg>', html, re.S).group(0)
+    assert "the busiest hour had 4." in chart
+    heights = re.findall(r'<rect x="\d+" y="[\d.]+" width="8" height="([\d.]+)"', chart)
+    assert len(heights) == 48
+    assert heights[-1] == "60.0" and heights[-6] == "15.0"
+    assert sorted(set(heights)) == ["0.0", "15.0", "60.0"]
+    assert " style=" not in chart
+
+
+def test_no_chart_without_recent_signatures(client):
+    petition = factories.PetitionFactory()
+    assert "hours-chart" not in page_of(client, f"/petitions/{petition.slug}")
