@@ -244,6 +244,13 @@ def _sign(petition: Petition, from_widget: bool):
 
 @bp.errorhandler(429)
 def limited(error):
+    if request.endpoint == "petitions_public.open_data":
+        response = current_app.response_class(json.dumps({
+            "error": "too many requests",
+            "limit": current_app.config["PETITION_DATA_LIMIT"],
+            "documentation": url_for("petitions_public.open_data_help", _external=True),
+        }), status=429, mimetype="application/json")
+        return response
     from_widget = request.form.get("source") == WIDGET if request.method == "POST" else False
     if from_widget:
         g.embeddable = True

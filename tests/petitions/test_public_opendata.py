@@ -102,6 +102,7 @@ def test_open_data_is_rate_limited(client, app, monkeypatch):
     limited = client.get(f"/petitions/{petition.slug}.json")
     assert limited.status_code == 429
     assert "Retry-After" in limited.headers
+    assert limited.get_json()["error"] == "too many requests"
 
 
 def test_live_count_json(client, app):
