@@ -116,12 +116,13 @@ class CountChange:
         return self.before != self.after
 
 
-def _lock_petitions(stmt) -> list:
-    stmt = stmt.with_for_update(skip_locked=True, key_share=True).order_by(Petition.id)
+def _lock_petitions(stmt, *, skip_locked: bool = True) -> list:
+    stmt = stmt.with_for_update(skip_locked=skip_locked, key_share=True).order_by(Petition.id)
     return list(db.session.execute(stmt).all())
 
 
-def _petition_rows(petition_ids: Iterable[int] | None, *, every: bool = False) -> list:
+def _petition_rows(petition_ids: Iterable[int] | None, *, every: bool = False,
+                   skip_locked: bool = True) -> list:
     stmt = select(Petition.id, Petition.confirmed_count, Petition.pending_count,
                   Petition.paper_count, Petition.counted_at, Petition.goal,
                   Petition.milestones, Petition.last_milestone_notified)
@@ -132,7 +133,7 @@ def _petition_rows(petition_ids: Iterable[int] | None, *, every: bool = False) -
         stmt = stmt.where(Petition.id.in_(ids))
     elif not every:
         stmt = stmt.where(Petition.status == PetitionStatus.OPEN)
-    return _lock_petitions(stmt)
+    return _lock_petitions(stmt, skip_locked=skip_locked)
 
 
 def _status_counts(ids: list[int]) -> dict[int, dict[str, int]]:
@@ -234,7 +235,9 @@ def recount_petition(petition: Petition) -> Petition:
     """Recount one petition now (after a coordinator's invalidation or paper batch), and give
     the caller's object its new numbers."""
     db.session.flush()
-    _count(_petition_rows([petition.id]), full=True, now=utcnow())
+    # Waits for a counting job busy with this petition (milliseconds) rather than skipping
+    # it: the coordinator's correction must show in the numbers they see next.
+    _count(_petition_rows([petition.id], skip_locked=False), full=True, now=utcnow())
     db.session.refresh(petition, ["confirmed_count", "pending_count", "paper_count",
                                   "counted_at", "last_milestone_notified"])
     return petition
