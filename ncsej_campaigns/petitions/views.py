@@ -244,8 +244,7 @@ def transition(petition_id: int, to: str):
     form = TransitionForm()
     if request.method == "GET":
         form.delivered_on.data = datetime.now(UTC).date()
-    allowed = target in management.allowed_transitions(petition)
-    if not allowed and request.method == "GET":
+    if target not in management.allowed_transitions(petition):
         flash(_("A petition that is %(before)s cannot become %(after)s.",
                 before=petition.status.label.lower(), after=target.label.lower()), "error")
         return redirect(url_for("petitions_manage.dashboard", petition_id=petition.id))
