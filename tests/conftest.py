@@ -173,7 +173,10 @@ def app(app_env):
     saved = {k: os.environ.get(k) for k in app_env}
     os.environ.update(app_env)
     try:
-        app = create_app({"TESTING": True})
+        # The rate-limit storage's own prefix too: limiter.reset() after each test deletes
+        # every key under it, which would wipe the counters of another run sharing this Redis.
+        app = create_app({"TESTING": True,
+                          "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": RUN_ID}})
     finally:
         for k, v in saved.items():
             if v is None:
@@ -231,13 +234,19 @@ def _clean_state(app, celery_worker, mailbox):
 
     factories.Session.remove()
     with app.app_context():
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        tables = list(reversed(db.metadata.sorted_tables))
+        # DELETE, children first, rather than TRUNCATE: on tables this small a TRUNCATE of every
+        # table costs about a third of a second per test on PostgreSQL, a DELETE a hundredth.
         with db.engine.begin() as conn:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table.name}"))
             if db.engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in tables:
-                    conn.execute(text(f"DELETE FROM {name}"))
+                # Ids start again at 1, as SQLite's do once its tables are empty.
+                for table in tables:
+                    if "id" in table.c and table.c.id.autoincrement in (True, "auto"):
+                        conn.execute(text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, "
+                            "false)"))
         limiter.reset()
     mailbox.clear()
 
