@@ -89,24 +89,20 @@ def test_form_with_a_forged_csrf_token_is_refused(client, as_user, dbs):
 BIG = "99999999999999999999"
 
 
-@pytest.mark.parametrize("url", [
-    f"/people/{BIG}", f"/organizations/{BIG}", f"/organizations/{BIG}/edit",
-    f"/admin/accounts/{BIG}", f"/admin/outbox/{BIG}",
-])
-def test_out_of_range_ids_are_404_not_500(client, as_user, url):
+def test_out_of_range_ids_are_404_not_500(client, as_user):
     as_user("admin")
-    assert client.get(url).status_code == 404
+    for url in (f"/people/{BIG}", f"/organizations/{BIG}", f"/organizations/{BIG}/edit",
+                f"/admin/accounts/{BIG}", f"/admin/outbox/{BIG}"):
+        assert client.get(url).status_code == 404, url
 
 
-@pytest.mark.parametrize("url", [
-    f"/people/?page={BIG}", f"/people/?org={BIG}", "/people/?org=-1", "/people/?page=x",
-    f"/organizations/?page={BIG}", f"/admin/audit/?page={BIG}", "/people/?language=xx",
-])
-def test_malformed_query_parameters_are_ignored(client, as_user, url):
+def test_malformed_query_parameters_are_ignored(client, as_user):
     factories.PersonFactory(first_name="Sarah", last_name="Cohen")
     as_user("admin")
-    response = client.get(url)
-    assert response.status_code == 200
+    for url in (f"/people/?page={BIG}", f"/people/?org={BIG}", "/people/?org=-1",
+                "/people/?page=x", f"/organizations/?page={BIG}", f"/admin/audit/?page={BIG}",
+                "/people/?language=xx"):
+        assert client.get(url).status_code == 200, url
 
 
 def test_overlong_fields_get_a_message_and_nothing_is_saved(client, as_user, dbs):

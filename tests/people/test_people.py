@@ -77,7 +77,7 @@ def test_normalize_email():
     assert normalize_email("sarah+tag@example.com") == "sarah+tag@example.com"
 
 
-@pytest.mark.parametrize("query, found", [
+SEARCHES = [
     ("Cohen", ["Sarah Cohen"]),
     ("sarah cohen", ["Sarah Cohen"]),
     ("Sarah Cohen", ["Sarah Cohen"]),
@@ -88,17 +88,20 @@ def test_normalize_email():
     ("анатолий щаранский", ["Анатолий Щаранский"]),
     ("nobody", []),
     ("%", []),
-])
-def test_coordinator_search(client, coordinator, query, found):
+]
+
+
+def test_coordinator_search(client, coordinator):
     factories.PersonFactory(first_name="Sarah", last_name="Cohen", email="s.c@example.com",
                             city="Cleveland")
     factories.PersonFactory(first_name="David", last_name="Levy", email="david.levy@example.com",
                             city="Boston", postal_code="02116")
     factories.PersonFactory(first_name="Анатолий", last_name="Щаранский",
                             email="anatoly@example.net", city="Moscow")
-    page = client.get("/people/", query_string={"q": query}).get_data(as_text=True)
-    for name in ("Sarah Cohen", "David Levy", "Анатолий Щаранский"):
-        assert (name in page) == (name in found), name
+    for query, found in SEARCHES:
+        page = client.get("/people/", query_string={"q": query}).get_data(as_text=True)
+        for name in ("Sarah Cohen", "David Levy", "Анатолий Щаранский"):
+            assert (name in page) == (name in found), (query, name)
 
 
 def test_people_list_pages(client, coordinator):
@@ -161,7 +164,7 @@ def test_consent_withdrawn_keeps_when_it_was_given(client, coordinator, dbs):
     assert "Not given" in client.get(f"/people/{person.id}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("fields, message", [
+INVALID_PEOPLE = [
     ({"first_name": ""}, "Enter the first name."),
     ({"first_name": "S" * 101}, "Keep this under 100 characters."),
     ({"email": ""}, "Enter the email address."),
@@ -171,12 +174,14 @@ def test_consent_withdrawn_keeps_when_it_was_given(client, coordinator, dbs):
     ({"phone": "5" * 41}, "Keep this under 40 characters."),
     ({"postal_code": "1" * 21}, "Keep this under 20 characters."),
     ({"preferred_language": "de"}, "Not a valid choice"),
-])
-def test_invalid_person_gets_a_message_and_is_not_saved(client, coordinator, dbs,
-                                                        fields, message):
-    response = post_form(client, "/people/new", person_form(**fields))
-    assert response.status_code in (200, 400)
-    assert message in response.get_data(as_text=True)
+]
+
+
+def test_invalid_person_gets_a_message_and_is_not_saved(client, coordinator, dbs):
+    for fields, message in INVALID_PEOPLE:
+        response = post_form(client, "/people/new", person_form(**fields))
+        assert response.status_code == 200, fields
+        assert message in response.get_data(as_text=True), fields
     assert dbs.query(Person).count() == 0
 
 

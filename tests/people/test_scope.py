@@ -93,7 +93,7 @@ def test_own_organization_only(client, two_federations, federation_rep):
     assert client.get(f"/organizations/{theirs.id}").status_code == 404
 
 
-@pytest.mark.parametrize("method, path", [
+COORDINATOR_ONLY = [
     ("GET", "/organizations/new"),
     ("POST", "/organizations/new"),
     ("GET", "/organizations/{mine}/edit"),
@@ -101,18 +101,20 @@ def test_own_organization_only(client, two_federations, federation_rep):
     ("GET", "/organizations/{theirs}/edit"),
     ("GET", "/people/{own}/export.json"),
     ("POST", "/people/{own}/erase"),
-])
-def test_coordinator_only_views_are_404(client, two_federations, federation_rep, dbs,
-                                        method, path):
+]
+
+
+def test_coordinator_only_views_are_404(client, two_federations, federation_rep, dbs):
     mine, theirs, own, _other = two_federations
-    url = path.format(mine=mine.id, theirs=theirs.id, own=own.id)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = post_form(client, url, {"name": "Renamed", "confirm": "y", "kind": "federation",
-                                           "membership_status": "member", "parent_id": "0"},
-                             form_url="/people/new")
-    assert response.status_code == 404
+    for method, path in COORDINATOR_ONLY:
+        url = path.format(mine=mine.id, theirs=theirs.id, own=own.id)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = post_form(client, url, {
+                "name": "Renamed", "confirm": "y", "kind": "federation",
+                "membership_status": "member", "parent_id": "0"}, form_url="/people/new")
+        assert response.status_code == 404, (method, url)
     dbs.expire_all()
     assert dbs.get(Organization, mine.id).name == "Jewish Federation of Cleveland"
     assert dbs.get(Person, own.id).erased_at is None
