@@ -156,6 +156,24 @@ def _blank_form(petition: Petition, referrer, source: str = "web") -> Markup:
     return html
 
 
+def _hours_chart(petition: Petition) -> Markup:
+    """The last 48 hours as bars, rendered once per petition, language and hour until the
+    counts move: its 48 localized labels cost more than the rest of the page."""
+    hours = recent_hours(petition)
+    key = (petition.id, petition.counted_at, hours[-1][0], _locale())
+    cache = current_app.extensions.setdefault("petition_hour_charts", {})
+    html = cache.get(key)
+    if html is None:
+        # A rendered template, escaped by Jinja's autoescaping.
+        html = Markup(render_template(  # noqa: S704
+            "petitions/public/_hours.html", hours=hours,
+            hours_peak=max(n for _hour, n in hours)))
+        if len(cache) >= BLANK_FORM_CACHE_SIZE:
+            cache.clear()
+        cache[key] = html
+    return html
+
+
 # --- the page and the widget ----------------------------------------------------------------
 
 @bp.route("/petitions/<slug>")
@@ -163,9 +181,8 @@ def petition(slug: str):
     petition = _petition_or_404(slug)
     referrer = signing.find_referrer(request.args.get("ref"))
     form_html = _blank_form(petition, referrer) if signing.accepting_signatures(petition) else None
-    hours = recent_hours(petition)
-    return render_template("petitions/public/petition.html", form_html=form_html, hours=hours,
-                           hours_peak=max(n for _hour, n in hours),
+    return render_template("petitions/public/petition.html", form_html=form_html,
+                           hours_html=_hours_chart(petition),
                            **_page_context(petition, None, referrer))
 
 
