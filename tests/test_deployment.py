@@ -233,6 +233,10 @@ def closed_port() -> int:
 def make_isolated_app(app, tmp_path):
     """Build another app with some settings changed; restore the suite's Celery afterwards."""
     from ncsej_campaigns import create_app
+    from ncsej_campaigns.extensions import limiter
+
+    # init_app points the one shared Limiter at the new app's storage: put the suite's back.
+    limiter_state = dict(limiter.__dict__)
 
     def make(**overrides):
         return create_app({"SECRET_KEY": "healthz-test", "TESTING": True,
@@ -243,6 +247,8 @@ def make_isolated_app(app, tmp_path):
     # of the suite enqueues must go through the suite's app again.
     app.extensions["celery"].set_current()
     app.extensions["celery"].set_default()
+    limiter.__dict__.clear()
+    limiter.__dict__.update(limiter_state)
 
 
 def test_healthz_answers_503_when_the_broker_is_unreachable(make_isolated_app, database_url):
