@@ -214,6 +214,10 @@ def _count(rows: list, *, full: bool, now: datetime) -> list[CountChange]:
     return changes
 
 
+def petition_exists(petition_id: int) -> bool:
+    return db.session.get(Petition, petition_id) is not None
+
+
 def update_counts(petition_ids: Iterable[int] | None = None,
                   now: datetime | None = None) -> list[CountChange]:
     """Recount the given petitions (default: every open one); flushes, the caller commits."""

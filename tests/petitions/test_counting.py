@@ -267,3 +267,17 @@ if REAL_MODE:
             assert options["countdown"] == counting.DEBOUNCE_SECONDS + 1
             assert counting.redis_client().ttl(key) > 0
             db.session.rollback()
+
+    def test_a_count_job_that_finds_its_petition_busy_counts_again(client, dbs, mailbox):
+        import time
+
+        petition = factories.PetitionFactory()
+        sign(client, petition)
+        link = confirm_link(mailbox.wait_for("ida.nudel@example.net")[0])
+        # Another counting job holds the petition's row (as a beat job would) ...
+        dbs.execute(select(Petition).where(Petition.id == petition.id)
+                    .with_for_update(key_share=True))
+        assert client.get(link).status_code == 200
+        time.sleep(counting.DEBOUNCE_SECONDS + 3)  # ... while the debounced job comes and goes
+        dbs.rollback()
+        wait_for_total(client, petition.slug, 1, timeout=20)

@@ -315,15 +315,16 @@ def test_ip_address_is_kept_only_as_a_keyed_hash(client, dbs):
 def test_rate_limit_per_email_and_a_clear_message(client, dbs, mailbox, monkeypatch, app):
     monkeypatch.setitem(app.config, "PETITION_SIGN_LIMIT_PER_EMAIL", "2 per hour")
     petition = factories.PetitionFactory()
+    email = "limited@example.net"  # an address no other test mails, however late it arrives
     # Mistakes do not use up the limit.
-    assert sign(client, petition, first_name="").status_code == 400
-    assert sign(client, petition).status_code == 200
-    assert sign(client, petition).status_code == 200
-    response = sign(client, petition)
+    assert sign(client, petition, email=email, first_name="").status_code == 400
+    assert sign(client, petition, email=email).status_code == 200
+    assert sign(client, petition, email=email).status_code == 200
+    response = sign(client, petition, email=email)
     assert response.status_code == 429
     assert "Please wait a moment" in text_of(response)
     assert "protects the petition against automated signing" in text_of(response)
-    assert len(mailbox.wait_for(EMAIL, count=2)) == 2
+    assert len(mailbox.wait_for(email, count=2)) == 2
     # Another address from the same place is not held back.
     assert sign(client, petition, email="other@example.org").status_code == 200
 
