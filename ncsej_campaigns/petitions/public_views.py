@@ -239,8 +239,10 @@ def _sign(petition: Petition, from_widget: bool):
     if not form.validate_on_submit():
         return render_template(
             template, **_page_context(petition, form, referrer, widget=from_widget)), 400
+    # Everything the answer needs, read before the commit expires the petition's attributes.
     context = {"petition": petition, "title": petition.localized("title", _locale()),
-               "email": form.email.data, "widget": from_widget}
+               "email": form.email.data, "widget": from_widget,
+               "back_url": url_for(".widget" if from_widget else ".petition", slug=petition.slug)}
     if form.is_bot:
         # Looks like success, so the bot learns nothing; nothing is written or sent.
         return render_template("petitions/public/check_email.html", **context)

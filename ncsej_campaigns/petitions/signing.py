@@ -209,6 +209,16 @@ def sign_petition(petition: Petition, details: SignerDetails,
         locale=details.locale,
         created_at=utcnow(),
     )
+    if created and db.session.get_bind().dialect.name == "postgresql":
+        # This transaction inserted the person and holds their email's unique index entry
+        # until it ends: a racing request with the same email waits on it, so no other
+        # signature by this person can exist yet, and the first-time signer, the common case,
+        # needs no savepoint. (On SQLite the driver's savepoints let another request see the
+        # new person before this transaction ends, so there the savepoint stays.)
+        db.session.add(signature)
+        db.session.flush()
+        _queue_confirmation(petition, signature, person)
+        return SignResult(Outcome.CREATED, signature)
     try:
         with db.session.begin_nested():
             db.session.add(signature)

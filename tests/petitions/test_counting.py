@@ -228,10 +228,12 @@ def test_tasks_run_twice_without_harm(app, dbs):
     petition = factories.PetitionFactory()
     confirmed_at(petition, HOUR, n=2)
     with app.app_context():
-        tasks.update_signature_counts.apply(args=[petition.id]).get()
-        tasks.update_signature_counts.apply(args=[petition.id]).get()
-        tasks.reconcile_signature_counts.apply().get()
-        tasks.close_expired_petitions.apply().get()
+        runs = [tasks.update_signature_counts.apply(args=[petition.id]),
+                tasks.update_signature_counts.apply(args=[petition.id]),
+                tasks.reconcile_signature_counts.apply(),
+                tasks.close_expired_petitions.apply()]
+    assert all(run.successful() for run in runs), [run.result for run in runs]
+    assert [run.result for run in runs] == [1, 0, 0, 0]  # petitions whose counts changed
     assert reload(dbs, petition).confirmed_count == 2
     assert hours(dbs, petition) == {HOUR: 2}
 
