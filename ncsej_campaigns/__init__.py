@@ -150,11 +150,14 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from ncsej_campaigns.i18n import switch_token
+
     @app.context_processor
     def inject_helpers():
         return {
             "current_locale": str(get_locale() or "en"),
             "languages": app.config["LANGUAGES"],
+            "language_switch_token": switch_token,
         }
 
     # Email layouts name their language with get_locale(); inside force_locale it is the

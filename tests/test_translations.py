@@ -186,6 +186,31 @@ def test_language_switch_makes_the_following_pages_russian(client):
     assert "Let my people go" in page(client.get("/", headers=RU))
 
 
+def test_a_visitor_switches_language_without_a_session(client):
+    """Public pages carry a switch token that needs no session: viewing one sets no cookie,
+    and the switch itself keeps the choice in a ``lang`` cookie of its own."""
+    home = client.get("/", headers=EN)
+    assert "Set-Cookie" not in home.headers
+    token = re.search(r'class="lang-switch".*?name="csrf_token" value="([^"]+)"',
+                      page(home), re.S).group(1)
+
+    response = client.post("/language", data={"lang": "ru", "next": "/",
+                                              "csrf_token": token}, headers=EN)
+    assert response.status_code == 302
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith("lang=ru;") and "HttpOnly" in c for c in cookies)
+    assert not any(c.startswith("session=") for c in cookies)
+    assert "Отпусти народ мой" in page(client.get("/", headers=EN))
+
+
+def test_language_switch_refuses_a_forged_token(client):
+    response = client.post("/language", data={"lang": "ru", "csrf_token": "forged"},
+                           headers=RU)
+    assert response.status_code == 400
+    assert "Срок действия формы истёк" in response.get_data(as_text=True)
+    assert not any(c.startswith("lang=") for c in response.headers.getlist("Set-Cookie"))
+
+
 def test_language_switch_is_kept_on_the_account(app, client, as_user, dbs):
     user = as_user("coordinator")
     assert "Dashboard" in page(client.get("/dashboard", headers=EN))

@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -54,8 +53,6 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            if user.locale:  # the account's own language wins over an earlier switch
-                session.pop("lang", None)
             login_user(user, remember=form.remember.data)
             return redirect(next_url)
         form.password.errors.append(_("The email or password is not correct."))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ncsej_campaigns import i18n
 from ncsej_campaigns.auth.models import User
 from ncsej_campaigns.auth.policy import member_required, scoped_people
-from ncsej_campaigns.extensions import db, limiter
+from ncsej_campaigns.extensions import csrf, db, limiter
 from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
 from ncsej_campaigns.organizations.models import ACTIVE_MEMBERSHIP, Organization
 from ncsej_campaigns.petitions.public_views import open_petition_cards
@@ -48,14 +49,17 @@ def dashboard():
 
 
 @bp.route("/language", methods=["POST"])
+@csrf.exempt  # checked below: visitors' switch tokens need no session
 def set_language():
+    i18n.check_switch_token(request.form.get("csrf_token"))
+    response = redirect(safe_next(request.form.get("next"), "/"))
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
-        session["lang"] = lang
+        i18n.remember_choice(response, lang)
         if current_user.is_authenticated and current_user.locale != lang:
             current_user.locale = lang
             db.session.commit()
-    return redirect(safe_next(request.form.get("next"), "/"))
+    return response
 
 
 @bp.route("/healthz")
