@@ -64,6 +64,19 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def insert_ignoring_duplicates(model, index_elements: list[str]):
+    """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` in the bound database's dialect:
+    with ``.returning(...)`` it yields nothing when the row already exists (or another
+    transaction inserting the same key committed first), without an error or a savepoint."""
+    from ncsej_campaigns.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing(index_elements=index_elements)
+
+
 def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
     """An enum column stored as its values in a VARCHAR with a named CHECK constraint.
 

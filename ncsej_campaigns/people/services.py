@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ncsej_campaigns.audit import services as audit
-from ncsej_campaigns.db import utcnow
+from ncsej_campaigns.db import insert_ignoring_duplicates, utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.notifications.services import forget_person_emails, queue_email
 from ncsej_campaigns.organizations.models import Organization
@@ -155,22 +155,28 @@ def update_person(person: Person, data: dict, *, actor, consent_source: str = ""
 
 
 def get_or_create_person(email: str, **fields) -> tuple[Person, bool]:
-    """For public sign-ups: the person with this email, created if new, race-safe."""
-    person = find_by_email(email)
-    if person is not None:
-        return person, False
-    person = Person()
-    _apply(person, {"email": email, **{k: v for k, v in fields.items() if k in PERSON_FIELDS}})
-    try:
-        with db.session.begin_nested():
-            db.session.add(person)
-            db.session.flush()
-    except IntegrityError:
+    """For public sign-ups: the person with this email, created if new, race-safe.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` round trip for a newcomer, the common
+    case on a busy petition. When the email is already on file, or another request inserts it
+    at the same moment (the insert then waits for that request's transaction and does
+    nothing), the existing row is read instead."""
+    values = {"first_name": "", "last_name": "", "phone": "", "street_address": "",
+              "postal_code": "", "city": "", "region": "", "country": "",
+              "preferred_language": "en",
+              **{k: v for k, v in fields.items() if k in PERSON_FIELDS and k != "email"},
+              "email": email.strip(), "email_normalized": normalize_email(email)}
+    for _attempt in range(2):
+        person = db.session.scalar(
+            insert_ignoring_duplicates(Person, ["email_normalized"]).values(**values)
+            .returning(Person))
+        if person is not None:
+            return person, True
         person = find_by_email(email)
-        if person is None:
-            raise
-        return person, False
-    return person, True
+        if person is not None:
+            return person, False
+        # The row in the way was erased (its email cleared) in between: insert again.
+    raise RuntimeError("could not find or create the person for a sign-up")
 
 
 def export_person_data(person: Person, *, actor=None, actor_label: str | None = None) -> dict:
