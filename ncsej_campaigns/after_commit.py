@@ -19,6 +19,7 @@ from ncsej_campaigns.extensions import db
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "tasks_to_enqueue_after_commit"
+CALLBACKS_KEY = "calls_after_commit"
 
 
 def enqueue_after_commit(task, *args, **options) -> None:
@@ -28,6 +29,13 @@ def enqueue_after_commit(task, *args, **options) -> None:
     if isinstance(task, str):
         task = current_app.extensions["celery"].tasks[task]
     db.session.info.setdefault(PENDING_KEY, []).append((task, args, options))
+
+
+def call_after_commit(fn, *args) -> None:
+    """Call ``fn(*args)`` once the current transaction commits (a rollback forgets it); for
+    hand-overs that are not a plain task, like the outbox's. Errors are logged, not raised:
+    the change is committed by then."""
+    db.session.info.setdefault(CALLBACKS_KEY, []).append((fn, args))
 
 
 def init_after_commit(app: Flask) -> None:
@@ -46,7 +54,13 @@ def _enqueue(session) -> None:
             task.apply_async(args, **options)
         except Exception:  # broker down: the periodic sweeps pick the work up later
             log.exception("could not enqueue %s%r", task.name, args)
+    for fn, args in session.info.pop(CALLBACKS_KEY, None) or ():
+        try:
+            fn(*args)
+        except Exception:  # the periodic sweeps pick the work up later
+            log.exception("after-commit call %s%r failed", fn.__name__, args)
 
 
 def _forget(session) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(CALLBACKS_KEY, None)

@@ -52,6 +52,7 @@ class SMTPSink:
         from aiosmtpd.controller import Controller
 
         self.messages: list[bytes] = []
+        self.peers: list[tuple] = []  # the client address of each message's connection
         self.lock = threading.Lock()
         sink = self
 
@@ -59,6 +60,7 @@ class SMTPSink:
             async def handle_DATA(self, server, session, envelope):
                 with sink.lock:
                     sink.messages.append(envelope.content)
+                    sink.peers.append(tuple(session.peer))
                 return "250 OK"
 
         self.port = free_port()
@@ -72,6 +74,7 @@ class SMTPSink:
     def clear(self):
         with self.lock:
             self.messages.clear()
+            self.peers.clear()
 
     def stop(self):
         self.controller.stop()

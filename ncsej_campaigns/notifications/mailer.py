@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import smtplib
 import ssl
@@ -41,7 +43,27 @@ def send_message(message: EmailMessage) -> None:
         _write_file(message, Path(config["MAIL_FILE_DIR"]))
 
 
-def _send_smtp(message: EmailMessage, config) -> None:
+# The open SMTP connection of the current ``reused_connection()`` block, if any.
+_shared: contextvars.ContextVar[list | None] = contextvars.ContextVar("smtp_shared",
+                                                                     default=None)
+
+
+@contextlib.contextmanager
+def reused_connection():
+    """Send every message inside the block over one SMTP connection (opened on first use,
+    reopened after a failure), instead of one connection per message."""
+    holder: list = []
+    token = _shared.set(holder)
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+        for client in holder:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()
+
+
+def _connect(config) -> smtplib.SMTP:
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
     if config["MAIL_USE_SSL"]:
         client = smtplib.SMTP_SSL(
@@ -49,12 +71,32 @@ def _send_smtp(message: EmailMessage, config) -> None:
         )
     else:
         client = smtplib.SMTP(host, port, timeout=timeout)
-    with client:
+    try:
         if config["MAIL_USE_TLS"]:
             client.starttls(context=ssl.create_default_context())
         if config["MAIL_USERNAME"]:
             client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-        client.send_message(message)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _send_smtp(message: EmailMessage, config) -> None:
+    holder = _shared.get()
+    if holder is None:
+        with _connect(config) as client:
+            client.send_message(message)
+        return
+    if not holder:
+        holder.append(_connect(config))
+    try:
+        holder[0].send_message(message)
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError):
+        # The connection may be unusable now: the next message opens a fresh one.
+        with contextlib.suppress(Exception):
+            holder.pop().close()
+        raise
 
 
 def _write_file(message: EmailMessage, directory: Path) -> None:

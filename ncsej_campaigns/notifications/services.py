@@ -10,7 +10,8 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 
-from ncsej_campaigns.after_commit import enqueue_after_commit
+from ncsej_campaigns import kv
+from ncsej_campaigns.after_commit import call_after_commit, enqueue_after_commit
 from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.notifications import mailer
@@ -19,6 +20,16 @@ from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "ncsej_campaigns.notifications.tasks.deliver_outbox_email"
+DRAIN_TASK = "ncsej_campaigns.notifications.tasks.deliver_queued_emails"
+# With a real worker, committed outbox ids are handed over on a Redis list, and one drain task
+# at a time is enqueued to send them (the key below says one is due). A burst of sign-ups then
+# costs one Redis round trip per email instead of a Celery message per email, and the worker
+# sends the burst over one SMTP connection.
+QUEUE_KEY = "outbox:queued"
+DRAIN_DUE_KEY = "outbox:drain-due"
+# Only a guard against a drain task that was lost: a drain clears the key when it starts.
+DRAIN_DUE_SECONDS = 30
+DRAIN_BATCH = 100
 
 # A row still "sending" after this long belonged to a worker that died mid-send; it may or
 # may not have gone out, so it is marked failed for a person to look at, never resent blindly.
@@ -62,7 +73,53 @@ def queue_email(
 
 
 def _deliver_after_commit(outbox_id: int) -> None:
-    enqueue_after_commit(DELIVER_TASK, outbox_id)
+    if kv.available():
+        call_after_commit(_hand_over, outbox_id)
+    else:  # embedded: delivered in-process straight after the commit
+        enqueue_after_commit(DELIVER_TASK, outbox_id)
+
+
+def _celery_task(name: str):
+    return current_app.extensions["celery"].tasks[name]
+
+
+def _hand_over(outbox_id: int) -> None:
+    """After the commit: append the id to the queued list and, unless a drain is already due,
+    enqueue one. The push and the check are one atomic round trip, so an id is either seen by
+    a drain that is due or makes a new one due (a drain clears the key before it pops)."""
+    try:
+        pipe = kv.redis_client().pipeline(transaction=True)
+        pipe.rpush(kv.key(QUEUE_KEY), outbox_id)
+        pipe.set(kv.key(DRAIN_DUE_KEY), "1", nx=True, ex=DRAIN_DUE_SECONDS)
+        _length, drain_now = pipe.execute()
+    except Exception:  # noqa: BLE001 - Redis unreachable: hand this one to Celery directly
+        log.warning("outbox %s: hand-over list unavailable, enqueueing directly", outbox_id)
+        _celery_task(DELIVER_TASK).apply_async((outbox_id,))
+        return
+    if drain_now:
+        _celery_task(DRAIN_TASK).apply_async()
+
+
+def deliver_queued() -> int:
+    """The drain: deliver every id handed over so far; returns how many were sent.
+
+    Clears the "drain due" key first, so an id pushed after that schedules the next drain.
+    Each id goes through ``deliver``, whose claim makes a duplicate id (or a row the periodic
+    sweep already sent) a no-op; a failure is retried by its own task after its backoff."""
+    client = kv.redis_client()
+    client.delete(kv.key(DRAIN_DUE_KEY))
+    sent = 0
+    with mailer.reused_connection():
+        while True:
+            ids = client.lpop(kv.key(QUEUE_KEY), DRAIN_BATCH)
+            if not ids:
+                return sent
+            for outbox_id in ids:
+                result = deliver(int(outbox_id))
+                sent += result.sent
+                if result.retry_in is not None:
+                    _celery_task(DELIVER_TASK).apply_async((int(outbox_id),),
+                                                           countdown=result.retry_in)
 
 
 def backoff_for(attempts: int) -> int:

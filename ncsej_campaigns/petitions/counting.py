@@ -26,15 +26,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
+from ncsej_campaigns import kv
 from ncsej_campaigns.after_commit import enqueue_after_commit
 from ncsej_campaigns.auth.models import Role, User
 from ncsej_campaigns.db import UTCDateTime, utcnow
 from ncsej_campaigns.extensions import db
+from ncsej_campaigns.kv import redis_client
 from ncsej_campaigns.notifications.services import queue_email
 from ncsej_campaigns.petitions.models import (
     PaperBatch,
@@ -55,17 +56,6 @@ HOUR_GRACE = timedelta(minutes=5)
 
 # --- scheduling -----------------------------------------------------------------------------
 
-def redis_client():
-    client = current_app.extensions.get("petitions_redis")
-    if client is None:
-        import redis
-
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2,
-                                      socket_connect_timeout=2)
-        current_app.extensions["petitions_redis"] = client
-    return client
-
-
 def schedule_count_update(petition_id: int) -> None:
     """Ask for ``petition_id`` to be recounted soon after the current transaction commits.
 
@@ -74,13 +64,12 @@ def schedule_count_update(petition_id: int) -> None:
     expires, so a confirmation that saw the key has committed by then). The beat job every 30
     seconds catches anything a lost key or a failed enqueue missed.
     """
-    config = current_app.config
-    if not config["REDIS_URL"] or config["CELERY"].get("task_always_eager"):
+    if not kv.available():
         enqueue_after_commit(COUNT_TASK, petition_id)
         return
-    key = f"{config['RATELIMIT_KEY_PREFIX']}:petition-count:{petition_id}"
     try:
-        if not redis_client().set(key, "1", nx=True, ex=DEBOUNCE_SECONDS):
+        if not redis_client().set(kv.key(f"petition-count:{petition_id}"), "1", nx=True,
+                                  ex=DEBOUNCE_SECONDS):
             return
     except Exception:  # noqa: BLE001 - Redis down: enqueue anyway, the count must not stall
         log.warning("petition %s: debounce key unavailable, enqueueing directly", petition_id)

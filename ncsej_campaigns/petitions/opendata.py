@@ -19,6 +19,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from ncsej_campaigns import kv
 from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
@@ -138,15 +139,13 @@ def _cache_set(key: str, value: str) -> None:
 
 
 def _redis_key(key: str) -> str:
-    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}:{key}"
+    return kv.key(key)
 
 
 def _redis_or_none():
     if not current_app.config["REDIS_URL"]:
         return None
-    from ncsej_campaigns.petitions.counting import redis_client
-
-    return redis_client()
+    return kv.redis_client()
 
 
 def open_data_json(petition: Petition) -> str:

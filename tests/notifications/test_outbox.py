@@ -12,12 +12,13 @@ from datetime import timedelta
 
 import factory
 import pytest
+from sqlalchemy import select
 
 from ncsej_campaigns.db import utcnow
 from ncsej_campaigns.notifications import services
 from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
 from tests import factories
-from tests.conftest import post_form
+from tests.conftest import REAL_MODE, post_form
 
 
 class OutboxEmailFactory(factories.BaseFactory):
@@ -266,3 +267,65 @@ def test_failed_request_shows_the_friendly_error_page(client, app, monkeypatch, 
     assert "Something went wrong" in page
     assert "nothing was changed" in page
     assert dbs.query(OutboxEmail).count() == 0
+
+
+def test_a_callback_runs_after_commit_and_is_forgotten_on_rollback(ctx):
+    from ncsej_campaigns.after_commit import call_after_commit
+    from ncsej_campaigns.extensions import db
+
+    calls = []
+    db.session.execute(select(1))  # inside a transaction, as after a flush
+    call_after_commit(calls.append, "rolled back")
+    db.session.rollback()
+    db.session.execute(select(1))
+    call_after_commit(calls.append, "committed")
+    assert calls == []
+    db.session.commit()
+    assert calls == ["committed"]
+
+
+if REAL_MODE:
+    def test_queued_emails_are_handed_over_and_drained_once(app, dbs, mailbox, monkeypatch,
+                                                            smtp_sink):
+        """With a worker, a committed email's id goes on a Redis list; one drain sends all the
+        ids there over one SMTP connection, each once, even when an id is listed twice."""
+        from ncsej_campaigns import kv
+
+        # A list of this test's own, so the worker's drains cannot take these ids.
+        monkeypatch.setattr(services, "QUEUE_KEY", f"outbox:queued:test-{time.time_ns()}")
+        emails = [OutboxEmailFactory(to_address=f"burst{i}@example.org") for i in range(5)]
+        with app.app_context():
+            client = kv.redis_client()
+            for email in [*emails, emails[0]]:
+                client.rpush(kv.key(services.QUEUE_KEY), email.id)
+            assert services.deliver_queued() == 5
+            assert client.llen(kv.key(services.QUEUE_KEY)) == 0
+        for email in emails:
+            assert wait_for_status(dbs, email.id, OutboxStatus.SENT).attempts == 1
+        assert sorted(str(m["To"]) for m in mailbox.messages()) == sorted(
+            f"Sarah Cohen <burst{i}@example.org>" for i in range(5))
+        assert len(set(smtp_sink.peers)) == 1
+
+    def test_a_commit_hands_the_email_over_and_schedules_one_drain(app, monkeypatch):
+        from ncsej_campaigns import kv
+        from ncsej_campaigns.extensions import db
+
+        queue = f"outbox:queued:test-{time.time_ns()}"
+        due = f"outbox:drain-due:test-{time.time_ns()}"
+        monkeypatch.setattr(services, "QUEUE_KEY", queue)
+        monkeypatch.setattr(services, "DRAIN_DUE_KEY", due)
+        drains = []
+        with app.app_context():
+            monkeypatch.setattr(app.extensions["celery"].tasks[services.DRAIN_TASK],
+                                "apply_async", lambda *a, **k: drains.append(1))
+            for i in range(3):
+                services.queue_email("password_reset", to_address=f"h{i}@example.org",
+                                     subject="Reset", reset_url="https://example.org/r",
+                                     valid_minutes=60)
+            client = kv.redis_client()
+            assert client.llen(kv.key(queue)) == 0  # nothing before the commit
+            db.session.commit()
+            assert client.llen(kv.key(queue)) == 3
+            assert drains == [1]  # one drain for the burst; the key says it is due
+            assert 0 < client.ttl(kv.key(due)) <= services.DRAIN_DUE_SECONDS
+            client.delete(kv.key(queue), kv.key(due))
