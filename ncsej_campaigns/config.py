@@ -116,6 +116,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": env("DEFAULT_TIMEZONE", "UTC"),
         "LANGUAGES": ("en", "ru"),
         "PER_PAGE": 25,
+        # Public pages (home, petition, widget) rendered for visitors without a session are
+        # served again for this many seconds; 0 renders every view.
+        "PAGE_CACHE_SECONDS": float(env("PAGE_CACHE_SECONDS", "3")),
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "BENCH_ROUTES": env_flag("BENCH_ROUTES"),
         # How many reverse proxies (load balancer, nginx) stand in front of the app; their

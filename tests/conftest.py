@@ -178,7 +178,9 @@ def app(app_env):
     try:
         # The rate-limit storage's own prefix too: limiter.reset() after each test deletes
         # every key under it, which would wipe the counters of another run sharing this Redis.
-        app = create_app({"TESTING": True,
+        # Pages are rendered for every request (tests see each change at once); the short
+        # cache of public pages has tests of its own.
+        app = create_app({"TESTING": True, "PAGE_CACHE_SECONDS": 0,
                           "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": RUN_ID}})
     finally:
         for k, v in saved.items():

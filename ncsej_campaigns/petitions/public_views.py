@@ -26,6 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ncsej_campaigns.extensions import csrf, db, limiter
+from ncsej_campaigns.page_cache import cached_for_visitors
 from ncsej_campaigns.petitions import signing
 from ncsej_campaigns.petitions.links import share_targets
 from ncsej_campaigns.petitions.models import Petition, PetitionStatus, SignatureStatus
@@ -177,6 +178,7 @@ def _hours_chart(petition: Petition) -> Markup:
 # --- the page and the widget ----------------------------------------------------------------
 
 @bp.route("/petitions/<slug>")
+@cached_for_visitors
 def petition(slug: str):
     petition = _petition_or_404(slug)
     referrer = signing.find_referrer(request.args.get("ref"))
@@ -188,6 +190,7 @@ def petition(slug: str):
 
 @bp.route("/petitions/<slug>/widget")
 @embeddable
+@cached_for_visitors
 def widget(slug: str):
     petition = _petition_or_404(slug)
     with _language(request.args.get("lang")):

@@ -13,6 +13,7 @@ from ncsej_campaigns.auth.policy import member_required, scoped_people
 from ncsej_campaigns.extensions import csrf, db, limiter
 from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
 from ncsej_campaigns.organizations.models import ACTIVE_MEMBERSHIP, Organization
+from ncsej_campaigns.page_cache import cached_for_visitors
 from ncsej_campaigns.petitions.public_views import open_petition_cards
 from ncsej_campaigns.public import health
 from ncsej_campaigns.redirects import safe_next
@@ -21,6 +22,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.route("/")
+@cached_for_visitors
 def home():
     members = db.session.scalar(
         select(func.count()).select_from(Organization)
