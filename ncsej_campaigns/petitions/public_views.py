@@ -307,11 +307,13 @@ def confirm(slug: str, token: str):
         return render_template("petitions/public/closed.html", petition=petition,
                                title=petition.localized("title", _locale()),
                                message=str(exc), widget=False), 409
-    referrer = signature.referring_organization
+    # Rendered before the commit, while the petition is loaded (the commit would expire it and
+    # the page would read it again); an error in the commit still ends in the error page.
+    page = render_template("petitions/public/confirmed.html", just_confirmed=just_confirmed,
+                           signature=signature,
+                           **_page_context(petition, None, signature.referring_organization))
     db.session.commit()
-    context = _page_context(petition, None, referrer)
-    return render_template("petitions/public/confirmed.html", just_confirmed=just_confirmed,
-                           signature=signature, **context)
+    return page
 
 
 class WithdrawForm(FlaskForm):
