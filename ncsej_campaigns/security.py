@@ -1,7 +1,8 @@
 """Security headers on every response.
 
 The Content-Security-Policy allows no inline script or style. Pages meant to be embedded
-on member sites opt in with ``@embeddable``; every other page refuses to be framed.
+on member sites opt in with ``@embeddable``; every other page refuses to be framed. Pages
+marked ``@private`` are never stored by browsers or proxies (``Cache-Control: no-store``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,18 @@ def embeddable(view):
     return wrapper
 
 
+def private(view):
+    """Mark a view whose page holds personal data or a secret link (a person's own data, a
+    password reset form): browsers and proxies must not keep a copy of it."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.private_page = True
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 def init_security_headers(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response):
@@ -40,6 +53,8 @@ def init_security_headers(app: Flask) -> None:
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if not framed:
             response.headers["X-Frame-Options"] = "DENY"
+        if g.get("private_page"):
+            response.headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response

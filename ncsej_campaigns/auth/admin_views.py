@@ -107,6 +107,10 @@ def edit(user_id: int):
 @admin_required
 def send_reset(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
+    if not user.active:
+        flash(_("%(email)s is disabled: enable the account before sending a reset link.",
+                email=user.email), "error")
+        return redirect(url_for("accounts.edit", user_id=user.id))
     services.request_password_reset(user.email)
     db.session.commit()
     flash(_("A password reset link was sent to %(email)s.", email=user.email), "info")

@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ncsej_campaigns.auth import services
@@ -23,6 +24,7 @@ from ncsej_campaigns.auth.forms import (
 )
 from ncsej_campaigns.extensions import db, limiter
 from ncsej_campaigns.redirects import safe_next
+from ncsej_campaigns.security import private
 from ncsej_campaigns.text import normalize_email
 from ncsej_campaigns.tokens import TokenError
 
@@ -76,13 +78,18 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         db.session.commit()
-        flash(_("If an account exists for %(email)s, a link to reset its password is on its "
-                "way. It is valid for one hour.", email=form.email.data), "info")
+        flash(ngettext("If an account exists for %(email)s, a link to reset its password is "
+                       "on its way. It is valid for %(num)d minute.",
+                       "If an account exists for %(email)s, a link to reset its password is "
+                       "on its way. It is valid for %(num)d minutes.",
+                       current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+                       email=form.email.data), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@private
 def reset_password(token: str):
     try:
         user = services.user_for_reset_token(token)

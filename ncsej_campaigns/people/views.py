@@ -30,6 +30,7 @@ from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.pagination import paginate
 from ncsej_campaigns.people import services
 from ncsej_campaigns.people.forms import DataRequestForm, EraseForm, PersonForm
+from ncsej_campaigns.security import private
 from ncsej_campaigns.tokens import TokenError
 
 bp = Blueprint("people", __name__)
@@ -173,6 +174,7 @@ def _person_from_token(token: str):
 
 
 @bp.route("/my-data/<token>", methods=["GET"])
+@private
 def my_data(token: str):
     person, error = _person_from_token(token)
     if person is None:
@@ -183,6 +185,7 @@ def my_data(token: str):
 
 
 @bp.route("/my-data/<token>/download", methods=["POST"])
+@private
 def my_data_download(token: str):
     person, error = _person_from_token(token)
     if person is None:
@@ -194,6 +197,7 @@ def my_data_download(token: str):
 
 
 @bp.route("/my-data/<token>/erase", methods=["POST"])
+@private
 def my_data_erase(token: str):
     person, error = _person_from_token(token)
     if person is None:

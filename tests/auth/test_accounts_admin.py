@@ -143,6 +143,19 @@ def test_admin_sends_a_reset_link(client, as_user, mailbox):
     mailbox.wait_for(to=user.email)
 
 
+def test_admin_cannot_send_a_reset_link_to_a_disabled_account(client, as_user, mailbox, dbs):
+    from ncsej_campaigns.notifications.models import OutboxEmail
+
+    user = factories.UserFactory(active=False)
+    as_user("admin")
+    response = post_form(client, f"/admin/accounts/{user.id}/send-reset", {},
+                         form_url=f"/admin/accounts/{user.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{user.email} is disabled: enable the account before sending a reset link." in page
+    assert "A password reset link was sent" not in page
+    assert dbs.query(OutboxEmail).count() == 0
+
+
 def test_accounts_list_filters_by_role_and_search(client, as_user):
     factories.UserFactory(email="zelda@example.org", role=Role.COORDINATOR)
     org = factories.OrganizationFactory()

@@ -37,6 +37,7 @@ def test_reset_email_arrives_with_a_working_link(client, mailbox, dbs):
     assert response.headers["Location"] == "/login"
     page = client.get("/login").get_data(as_text=True)
     assert f"If an account exists for {user.email}" in page
+    assert "It is valid for 60 minutes." in page
 
     (message,) = mailbox.wait_for(to=user.email)
     assert message["Subject"] == "Reset your password"
@@ -48,7 +49,9 @@ def test_reset_email_arrives_with_a_working_link(client, mailbox, dbs):
 
     link = link_in(message)
     assert link.startswith("/password/reset/")
-    assert "Choose a new password" in client.get(link).get_data(as_text=True)
+    form = client.get(link)
+    assert "Choose a new password" in form.get_data(as_text=True)
+    assert form.headers["Cache-Control"] == "no-store"
 
     response = choose_password(client, link)
     assert response.headers["Location"] == "/login"

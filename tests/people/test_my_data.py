@@ -37,7 +37,10 @@ def test_link_arrives_and_shows_the_persons_data(client, mailbox):
     assert message["Subject"] == "Your data held by the coalition"
     assert message["Content-Language"] == "en"
     assert "Hello Sarah Cohen," in body_text(message)
-    page = client.get(link_in(message)).get_data(as_text=True)
+    response = client.get(link_in(message))
+    # Personal data behind a secret link: no browser or proxy keeps a copy.
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
     for shown in ("Sarah Cohen", "sarah.cohen@example.com", "+1 216 555 0100",
                   "Jewish Federation of Cleveland"):
         assert shown in page
