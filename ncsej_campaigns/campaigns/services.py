@@ -7,10 +7,10 @@ from sqlalchemy import func, or_, select
 
 from ncsej_campaigns.audit import services as audit
 from ncsej_campaigns.campaigns.models import Campaign
+from ncsej_campaigns.editing import apply_changes, claim_slug, replace_sponsors
 from ncsej_campaigns.extensions import db
-from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.petitions.models import PUBLIC_STATES, Petition, PetitionStatus
-from ncsej_campaigns.text import like_pattern, slugify
+from ncsej_campaigns.text import like_pattern
 
 EDITABLE_FIELDS = (
     "slug", "name_en", "name_ru", "goal_en", "goal_ru", "description_en", "description_ru",
@@ -66,16 +66,8 @@ def public_petitions(campaign: Campaign) -> list[Petition]:
 
 
 def _check(campaign: Campaign, data: dict) -> None:
-    slug = data.get("slug") or slugify(data["name_en"])
-    if not slug:
-        raise CampaignError(_l("Choose a short name made of letters and digits."), "slug")
-    data["slug"] = slug
-    taken = db.session.scalar(
-        select(func.count()).select_from(Campaign)
-        .where(Campaign.slug == slug, Campaign.id != (campaign.id or 0))
-    )
-    if taken:
-        raise CampaignError(_l("Another campaign already uses this short name."), "slug")
+    claim_slug(campaign, data, "name_en", CampaignError,
+               _l("Another campaign already uses this short name."))
     if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
         raise CampaignError(_l("The campaign cannot end before it starts."), "ends_on")
 
@@ -85,15 +77,9 @@ def save_campaign(campaign: Campaign | None, data: dict, *, sponsor_ids=(), acto
     campaign = campaign or Campaign()
     data = {k: data[k] for k in EDITABLE_FIELDS if k in data}
     _check(campaign, data)
-    changed = sorted(k for k, v in data.items() if getattr(campaign, k, None) != v)
-    for key, value in data.items():
-        setattr(campaign, key, value)
-    sponsors = list(db.session.scalars(
-        select(Organization).where(Organization.id.in_(list(sponsor_ids)))
-        .order_by(Organization.name))) if sponsor_ids else []
-    if {o.id for o in sponsors} != {o.id for o in campaign.sponsors}:
+    changed = apply_changes(campaign, data)
+    if replace_sponsors(campaign, sponsor_ids):
         changed.append("sponsors")
-    campaign.sponsors = sponsors
     if created:
         db.session.add(campaign)
     db.session.flush()

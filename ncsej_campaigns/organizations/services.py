@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ncsej_campaigns.audit import services as audit
+from ncsej_campaigns.editing import apply_changes, claim_slug
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import MembershipStatus, Organization, OrganizationKind
-from ncsej_campaigns.text import like_pattern, slugify
+from ncsej_campaigns.text import like_pattern
 
 EDITABLE_FIELDS = (
     "name", "slug", "kind", "parent_id", "region", "country", "membership_status",
@@ -56,16 +57,8 @@ def known_regions() -> list[str]:
 
 
 def _check(org: Organization, data: dict) -> None:
-    slug = data.get("slug") or slugify(data["name"])
-    if not slug:
-        raise OrganizationError(_l("Choose a short name made of letters and digits."), "slug")
-    data["slug"] = slug
-    taken = db.session.scalar(
-        select(func.count()).select_from(Organization)
-        .where(Organization.slug == slug, Organization.id != (org.id or 0))
-    )
-    if taken:
-        raise OrganizationError(_l("Another organization already uses this short name."), "slug")
+    claim_slug(org, data, "name", OrganizationError,
+               _l("Another organization already uses this short name."))
     parent_id = data.get("parent_id")
     # Walk up from the chosen parent: reaching this organization would make a cycle.
     seen = set()
@@ -88,9 +81,7 @@ def save_organization(org: Organization | None, data: dict, *, actor) -> Organiz
     org = org or Organization()
     data = {k: data[k] for k in EDITABLE_FIELDS if k in data}
     _check(org, data)
-    changed = sorted(k for k, v in data.items() if getattr(org, k, None) != v)
-    for key, value in data.items():
-        setattr(org, key, value)
+    changed = apply_changes(org, data)
     if created:
         db.session.add(org)
     db.session.flush()

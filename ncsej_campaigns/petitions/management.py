@@ -8,16 +8,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ncsej_campaigns.audit import services as audit
 from ncsej_campaigns.campaigns.models import Campaign
 from ncsej_campaigns.db import utcnow
+from ncsej_campaigns.editing import apply_changes, claim_slug, replace_sponsors
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.petitions import links
 from ncsej_campaigns.petitions.models import PETITION_TRANSITIONS, Petition, PetitionStatus
-from ncsej_campaigns.text import like_pattern, slugify
+from ncsej_campaigns.text import like_pattern
 
 EDITABLE_FIELDS = (
     "slug", "title_en", "title_ru", "target_en", "target_ru", "text_en", "text_ru",
@@ -85,15 +86,8 @@ def widget_code(petition: Petition, org: Organization | None = None) -> str:
 # --- saving -----------------------------------------------------------------------------------
 
 def _check(petition: Petition, data: dict) -> None:
-    slug = data.get("slug") or slugify(data["title_en"])
-    if not slug:
-        raise PetitionError(_l("Choose a short name made of letters and digits."), "slug")
-    data["slug"] = slug
-    taken = db.session.scalar(
-        select(func.count()).select_from(Petition)
-        .where(Petition.slug == slug, Petition.id != (petition.id or 0)))
-    if taken:
-        raise PetitionError(_l("Another petition already uses this short name."), "slug")
+    slug = claim_slug(petition, data, "title_en", PetitionError,
+                      _l("Another petition already uses this short name."))
     if petition.id and petition.slug != slug and petition.status != PetitionStatus.DRAFT:
         raise PetitionError(_l("The link of a published petition cannot change: it has "
                                "been shared."), "slug")
@@ -116,15 +110,9 @@ def save_petition(petition: Petition | None, data: dict, *, sponsor_ids=(), acto
     petition = petition or Petition(status=PetitionStatus.DRAFT, created_by=actor)
     data = {k: data[k] for k in EDITABLE_FIELDS if k in data}
     _check(petition, data)
-    changed = sorted(k for k, v in data.items() if getattr(petition, k, None) != v)
-    for key, value in data.items():
-        setattr(petition, key, value)
-    sponsors = list(db.session.scalars(
-        select(Organization).where(Organization.id.in_(list(sponsor_ids)))
-        .order_by(Organization.name))) if sponsor_ids else []
-    if {o.id for o in sponsors} != {o.id for o in petition.sponsors}:
+    changed = apply_changes(petition, data)
+    if replace_sponsors(petition, sponsor_ids):
         changed.append("sponsors")
-    petition.sponsors = sponsors
     if created:
         db.session.add(petition)
     db.session.flush()
