@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from ncsej_campaigns.audit import services as audit
 from ncsej_campaigns.db import insert_ignoring_duplicates, utcnow
@@ -157,26 +158,43 @@ def update_person(person: Person, data: dict, *, actor, consent_source: str = ""
 def get_or_create_person(email: str, **fields) -> tuple[Person, bool]:
     """For public sign-ups: the person with this email, created if new, race-safe.
 
-    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` round trip for a newcomer, the common
-    case on a busy petition. When the email is already on file, or another request inserts it
-    at the same moment (the insert then waits for that request's transaction and does
-    nothing), the existing row is read instead."""
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` round trip for a newcomer, the
+    common case on a busy petition; the statement is built once and the new row handed to
+    the session as it was written, without reading it back. When the email is already on
+    file, or another request inserts it at the same moment (the insert then waits for that
+    request's transaction and does nothing), the existing row is read instead."""
+    now = utcnow()
     values = {"first_name": "", "last_name": "", "phone": "", "street_address": "",
               "postal_code": "", "city": "", "region": "", "country": "",
               "preferred_language": "en",
               **{k: v for k, v in fields.items() if k in PERSON_FIELDS and k != "email"},
-              "email": email.strip(), "email_normalized": normalize_email(email)}
+              "email": email.strip(), "email_normalized": normalize_email(email),
+              "email_consent": False, "email_consent_at": None, "email_consent_source": "",
+              "erased_at": None, "created_at": now, "updated_at": now}
     for _attempt in range(2):
-        person = db.session.scalar(
-            insert_ignoring_duplicates(Person, ["email_normalized"]).values(**values)
-            .returning(Person))
-        if person is not None:
+        person_id = db.session.execute(_sign_up_insert(), values).scalar()
+        if person_id is not None:
+            person = Person(id=person_id, **values)
+            make_transient_to_detached(person)  # as if just loaded: no second INSERT
+            db.session.add(person)
             return person, True
         person = find_by_email(email)
         if person is not None:
             return person, False
         # The row in the way was erased (its email cleared) in between: insert again.
     raise RuntimeError("could not find or create the person for a sign-up")
+
+
+def _sign_up_insert():
+    dialect = db.session.get_bind().dialect.name
+    cache = _SIGN_UP_INSERTS
+    if dialect not in cache:
+        cache[dialect] = insert_ignoring_duplicates(Person, ["email_normalized"]).returning(
+            Person.id)
+    return cache[dialect]
+
+
+_SIGN_UP_INSERTS: dict = {}
 
 
 def export_person_data(person: Person, *, actor=None, actor_label: str | None = None) -> dict:

@@ -67,8 +67,8 @@ def _language(value: str | None):
     return nullcontext()
 
 
-def _petition_or_404(slug: str) -> Petition:
-    petition = signing.get_public_petition(slug)
+def _petition_or_404(slug: str, with_campaign: bool = True) -> Petition:
+    petition = signing.get_public_petition(slug, with_campaign)
     if petition is None:
         abort(404)
     return petition
@@ -222,7 +222,7 @@ def _signature_recorded(response) -> bool:
 def sign(slug: str):
     if request.method == "GET":  # a reload of the result page: back to the petition
         return make_response("", 303, {"Location": url_for(".petition", slug=slug)})
-    petition = _petition_or_404(slug)
+    petition = _petition_or_404(slug, with_campaign=False)
     from_widget = request.form.get("source") == WIDGET
     if from_widget:
         g.embeddable = True

@@ -88,11 +88,15 @@ class SignerDetails:
 
 # --- lookups --------------------------------------------------------------------------------
 
-def get_public_petition(slug: str) -> Petition | None:
-    """A petition the public may see (open, closed or delivered); drafts and archives are not."""
-    return db.session.scalar(
-        select(Petition).where(Petition.slug == slug, Petition.status.in_(PUBLIC_STATES))
-        .options(joinedload(Petition.campaign)))
+def get_public_petition(slug: str, with_campaign: bool = True) -> Petition | None:
+    """A petition the public may see (open, closed or delivered); drafts and archives are not.
+
+    ``with_campaign=False`` for paths that show no page about the petition (signing): its
+    campaign is then read only if something asks for it."""
+    stmt = select(Petition).where(Petition.slug == slug, Petition.status.in_(PUBLIC_STATES))
+    if with_campaign:
+        stmt = stmt.options(joinedload(Petition.campaign))
+    return db.session.scalar(stmt)
 
 
 def find_referrer(slug: str | None) -> Organization | None:
