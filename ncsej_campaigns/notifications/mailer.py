@@ -21,9 +21,8 @@ def build_message(email: OutboxEmail) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = email.subject
     message["From"] = config["MAIL_DEFAULT_SENDER"]
-    message["To"] = formataddr((email.to_name, email.to_address)) if email.to_name else (
-        email.to_address
-    )
+    name = _display_name(email.to_name)
+    message["To"] = formataddr((name, email.to_address)) if name else email.to_address
     domain = config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].rstrip(">") or "localhost"
     message["Message-ID"] = email.message_id or make_msgid(f"outbox-{email.id}", domain=domain)
     message["X-Outbox-Id"] = str(email.id)
@@ -33,6 +32,16 @@ def build_message(email: OutboxEmail) -> EmailMessage:
     # After the content: set_content() clears every Content-* header set before it.
     message["Content-Language"] = email.locale
     return message
+
+
+# Python's header folding breaks a name of several words when one of them is longer than a
+# line (an ASCII word over 77 characters): it writes an empty line inside the To: header, which
+# ends the headers there. No real name has such a word; a typed one is cut to this length.
+LONGEST_NAME_WORD = 60
+
+
+def _display_name(name: str) -> str:
+    return " ".join(word[:LONGEST_NAME_WORD] for word in (name or "").split())
 
 
 def send_message(message: EmailMessage) -> None:

@@ -102,6 +102,17 @@ def test_delivering_twice_sends_one_message(ctx, dbs, mailbox):
     assert row.attempts == 1
 
 
+def test_a_name_with_an_overlong_word_keeps_the_headers_whole(ctx, dbs, mailbox):
+    """A typed name like "AAAA...(90) BBBB...(90)" once made the To: header fold with an
+    empty line, which ended the headers early and pushed the rest into the body."""
+    email = OutboxEmailFactory(to_address="long@example.org", to_name="A" * 90 + " " + "B" * 90)
+    assert services.deliver(email.id).sent is True
+    (message,) = mailbox.wait_for(to="long@example.org")
+    assert message["Subject"] == "Reset your password"
+    assert message["X-Outbox-Id"] == str(email.id)
+    assert str(message["To"]) == f"{'A' * 60} {'B' * 60} <long@example.org>"
+
+
 def test_transport_failure_is_recorded_and_retried_later(ctx, dbs, monkeypatch):
     email = OutboxEmailFactory()
     failing_transport(monkeypatch)
