@@ -217,3 +217,24 @@ def test_lists_fit_a_phone_screen(open_browser, app):
     expect(page.get_by_role("heading", level=1)).to_have_text("Rivka Levin")
     browse.assert_fits_width()
     browse.shot("person")
+
+
+def test_a_visitor_switches_the_petition_page_to_russian_and_back(browse, app):
+    petition = factories.PetitionFactory()
+    page = browse.page
+    browse.goto(f"/petitions/{petition.slug}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(petition.title_en)
+
+    page.get_by_role("button", name="Русский").click()
+    expect(page).to_have_url(f"{browse.base_url}/petitions/{petition.slug}")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.get_by_role("heading", level=1)).to_have_text(petition.title_ru)
+    expect(page.get_by_role("button", name=russian(app, "Sign the petition"))).to_be_visible()
+    browse.shot("petition-in-russian")
+    # The choice is a cookie of its own; a visitor gets no session.
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["lang"]["value"] == "ru" and cookies["lang"]["httpOnly"]
+    assert "session" not in cookies
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(petition.title_en)
