@@ -38,7 +38,13 @@ CSRF_PATTERNS = (
 
 
 def extract_csrf_token(html: str) -> str | None:
-    """The CSRF token of the first form (or the csrf-token meta tag) on a page."""
+    """The CSRF token of the first form in the page's ``<main>`` (the header's language switch
+    has a token of its own), else of the first form, else the csrf-token meta tag."""
+    main = html.find("<main")
+    if main >= 0:
+        token = extract_csrf_token(html[main + 1:])
+        if token:
+            return token
     for pattern in CSRF_PATTERNS:
         match = pattern.search(html)
         if match:
