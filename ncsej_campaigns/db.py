@@ -64,13 +64,24 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def insert_ignoring_duplicates(model, index_elements: list[str]):
-    """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` in the bound database's dialect:
-    with ``.returning(...)`` it yields nothing when the row already exists (or another
-    transaction inserting the same key committed first), without an error or a savepoint."""
-    from ncsej_campaigns.extensions import db
+class Bilingual:
+    """For models whose texts are kept as ``<field>_en`` and ``<field>_ru`` columns."""
 
-    if db.session.get_bind().dialect.name == "postgresql":
+    def localized(self, field: str, locale: str) -> str:
+        """The Russian text when asked for and written, else the English."""
+        if locale == "ru":
+            value = getattr(self, f"{field}_ru")
+            if value:
+                return value
+        return getattr(self, f"{field}_en")
+
+
+def insert_ignoring_duplicates(model, index_elements: list[str], dialect: str):
+    """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` in ``dialect`` ("postgresql" or
+    "sqlite"): with ``.returning(...)`` it yields nothing when the row already exists (or
+    another transaction inserting the same key committed first), without an error or a
+    savepoint."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

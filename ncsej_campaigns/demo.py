@@ -14,6 +14,16 @@ from sqlalchemy import select
 from ncsej_campaigns.auth.models import Role
 from ncsej_campaigns.auth.services import create_user, find_user_by_email
 from ncsej_campaigns.db import utcnow
+from ncsej_campaigns.demo_names import (
+    EN_FIRST,
+    EN_LAST,
+    RU_FIRST,
+    RU_FIRST_F,
+    RU_LAST_M,
+    RU_LAST_TRANSLIT,
+    RU_TRANSLIT,
+    feminine_surname,
+)
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import MembershipStatus, Organization, OrganizationKind
 from ncsej_campaigns.people.models import Person
@@ -73,27 +83,6 @@ OTHERS = [
     ("Kiev Jewish Cultural Association", OrganizationKind.PARTNER_ABROAD, "Kiev", "UA"),
 ]
 
-EN_FIRST = ["Sarah", "David", "Rachel", "Michael", "Deborah", "Daniel", "Miriam", "Joshua",
-            "Esther", "Jonathan", "Ruth", "Benjamin", "Hannah", "Aaron", "Leah", "Samuel",
-            "Naomi", "Adam", "Judith", "Jacob", "Rebecca", "Eli", "Tamar", "Nathan"]
-EN_LAST = ["Cohen", "Levy", "Goldberg", "Friedman", "Shapiro", "Katz", "Rosen", "Klein",
-           "Weiss", "Stein", "Kaplan", "Adler", "Siegel", "Abrams", "Bernstein", "Feldman",
-           "Glass", "Horowitz", "Lerner", "Marcus", "Newman", "Pearl", "Sachs", "Wexler"]
-RU_FIRST = ["Анатолий", "Ида", "Владимир", "Мария", "Иосиф", "Юлий", "Наталья", "Александр",
-            "Елена", "Борис", "Инна", "Григорий", "Ольга", "Михаил", "Дина", "Леонид",
-            "Татьяна", "Эдуард", "Вера", "Яков"]
-RU_LAST_M = ["Щаранский", "Бегун", "Слепак", "Эссас", "Кошаровский", "Абрамович", "Фрадкин",
-             "Лернер", "Кислик", "Прайсман", "Кац", "Рубин"]
-RU_FIRST_F = {"Ида", "Мария", "Наталья", "Елена", "Инна", "Ольга", "Дина", "Татьяна", "Вера"}
-RU_TRANSLIT = {"Анатолий": "anatoly", "Ида": "ida", "Владимир": "vladimir", "Мария": "maria",
-               "Иосиф": "iosif", "Юлий": "yuli", "Наталья": "natalya", "Александр": "alexander",
-               "Елена": "elena", "Борис": "boris", "Инна": "inna", "Григорий": "grigory",
-               "Ольга": "olga", "Михаил": "mikhail", "Дина": "dina", "Леонид": "leonid",
-               "Татьяна": "tatyana", "Эдуард": "eduard", "Вера": "vera", "Яков": "yakov"}
-RU_LAST_TRANSLIT = {"Щаранский": "shcharansky", "Бегун": "begun", "Слепак": "slepak",
-                    "Эссас": "essas", "Кошаровский": "kosharovsky", "Абрамович": "abramovich",
-                    "Фрадкин": "fradkin", "Лернер": "lerner", "Кислик": "kislik",
-                    "Прайсман": "praisman", "Кац": "katz", "Рубин": "rubin"}
 CITIES = {"NY": ("New York", "10024"), "PA": ("Philadelphia", "19103"), "MA": ("Boston", "02116"),
           "DC": ("Washington", "20016"), "MD": ("Baltimore", "21209"), "OH": ("Cleveland", "44122"),
           "IL": ("Chicago", "60645"), "MI": ("Southfield", "48075"), "MN": ("Minneapolis", "55416"),
@@ -102,15 +91,6 @@ CITIES = {"NY": ("New York", "10024"), "PA": ("Philadelphia", "19103"), "MA": ("
           "CA": ("Los Angeles", "90035"),
           "WA": ("Seattle", "98118"), "AZ": ("Phoenix", "85028"), "CO": ("Denver", "80246"),
           "CT": ("West Hartford", "06117"), "NJ": ("Paramus", "07652")}
-
-
-def feminine_surname(last: str) -> str:
-    """Russian surnames in -ский and -ин take a feminine ending; the others do not change."""
-    if last.endswith("ий"):
-        return last[:-2] + "ая"
-    if last.endswith("ин"):
-        return last + "а"
-    return last
 
 
 def _org(name, kind, region, country, parent=None, status=MembershipStatus.MEMBER,

@@ -189,8 +189,8 @@ def _sign_up_insert():
     dialect = db.session.get_bind().dialect.name
     cache = _SIGN_UP_INSERTS
     if dialect not in cache:
-        cache[dialect] = insert_ignoring_duplicates(Person, ["email_normalized"]).returning(
-            Person.id)
+        cache[dialect] = insert_ignoring_duplicates(
+            Person, ["email_normalized"], dialect).returning(Person.id)
     return cache[dialect]
 
 

@@ -18,6 +18,16 @@ from sqlalchemy import func, insert, select
 
 from ncsej_campaigns.campaigns.models import Campaign
 from ncsej_campaigns.db import utcnow
+from ncsej_campaigns.demo_names import (
+    EN_FIRST,
+    EN_LAST,
+    RU_FIRST,
+    RU_FIRST_F,
+    RU_LAST_M,
+    RU_LAST_TRANSLIT,
+    RU_TRANSLIT,
+    feminine_surname,
+)
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.people.models import Person
@@ -151,17 +161,6 @@ def _campaign(sponsors: list[Organization]) -> Campaign:
 
 
 def _person_rows(rng: random.Random, n: int, start: int):
-    from ncsej_campaigns.demo import (
-        EN_FIRST,
-        EN_LAST,
-        RU_FIRST,
-        RU_FIRST_F,
-        RU_LAST_M,
-        RU_LAST_TRANSLIT,
-        RU_TRANSLIT,
-        feminine_surname,
-    )
-
     now = utcnow()
     for i in range(start, start + n):
         if rng.random() < 0.3:

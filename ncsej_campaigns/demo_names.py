@@ -1,0 +1,35 @@
+"""Names for the demo data: American and Russian first and last names, with the Latin spelling
+used for the Russian ones' email addresses. Shared by the coalition's and the petitions' demo."""
+
+from __future__ import annotations
+
+EN_FIRST = ["Sarah", "David", "Rachel", "Michael", "Deborah", "Daniel", "Miriam", "Joshua",
+            "Esther", "Jonathan", "Ruth", "Benjamin", "Hannah", "Aaron", "Leah", "Samuel",
+            "Naomi", "Adam", "Judith", "Jacob", "Rebecca", "Eli", "Tamar", "Nathan"]
+EN_LAST = ["Cohen", "Levy", "Goldberg", "Friedman", "Shapiro", "Katz", "Rosen", "Klein",
+           "Weiss", "Stein", "Kaplan", "Adler", "Siegel", "Abrams", "Bernstein", "Feldman",
+           "Glass", "Horowitz", "Lerner", "Marcus", "Newman", "Pearl", "Sachs", "Wexler"]
+RU_FIRST = ["Анатолий", "Ида", "Владимир", "Мария", "Иосиф", "Юлий", "Наталья", "Александр",
+            "Елена", "Борис", "Инна", "Григорий", "Ольга", "Михаил", "Дина", "Леонид",
+            "Татьяна", "Эдуард", "Вера", "Яков"]
+RU_LAST_M = ["Щаранский", "Бегун", "Слепак", "Эссас", "Кошаровский", "Абрамович", "Фрадкин",
+             "Лернер", "Кислик", "Прайсман", "Кац", "Рубин"]
+RU_FIRST_F = {"Ида", "Мария", "Наталья", "Елена", "Инна", "Ольга", "Дина", "Татьяна", "Вера"}
+RU_TRANSLIT = {"Анатолий": "anatoly", "Ида": "ida", "Владимир": "vladimir", "Мария": "maria",
+               "Иосиф": "iosif", "Юлий": "yuli", "Наталья": "natalya", "Александр": "alexander",
+               "Елена": "elena", "Борис": "boris", "Инна": "inna", "Григорий": "grigory",
+               "Ольга": "olga", "Михаил": "mikhail", "Дина": "dina", "Леонид": "leonid",
+               "Татьяна": "tatyana", "Эдуард": "eduard", "Вера": "vera", "Яков": "yakov"}
+RU_LAST_TRANSLIT = {"Щаранский": "shcharansky", "Бегун": "begun", "Слепак": "slepak",
+                    "Эссас": "essas", "Кошаровский": "kosharovsky", "Абрамович": "abramovich",
+                    "Фрадкин": "fradkin", "Лернер": "lerner", "Кислик": "kislik",
+                    "Прайсман": "praisman", "Кац": "katz", "Рубин": "rubin"}
+
+
+def feminine_surname(last: str) -> str:
+    """Russian surnames in -ский and -ин take a feminine ending; the others do not change."""
+    if last.endswith("ий"):
+        return last[:-2] + "ая"
+    if last.endswith("ин"):
+        return last + "а"
+    return last
