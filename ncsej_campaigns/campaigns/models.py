@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ncsej_campaigns.db import UTCDateTime, utcnow
+from ncsej_campaigns.db import Bilingual, UTCDateTime, utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
 
@@ -30,7 +30,7 @@ campaign_sponsors = Table(
 )
 
 
-class Campaign(db.Model):
+class Campaign(Bilingual, db.Model):
     __tablename__ = "campaigns"
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
@@ -55,11 +55,3 @@ class Campaign(db.Model):
     sponsors: Mapped[list[Organization]] = relationship(
         secondary=campaign_sponsors, order_by="Organization.name"
     )
-
-    def localized(self, field: str, locale: str) -> str:
-        """The Russian text when asked for and written, else the English."""
-        if locale == "ru":
-            value = getattr(self, f"{field}_ru")
-            if value:
-                return value
-        return getattr(self, f"{field}_en")

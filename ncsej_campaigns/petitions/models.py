@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ncsej_campaigns.auth.models import User
 from ncsej_campaigns.campaigns.models import Campaign
-from ncsej_campaigns.db import UTCDateTime, str_enum, utcnow
+from ncsej_campaigns.db import Bilingual, UTCDateTime, str_enum, utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.people.models import Person
@@ -105,7 +105,7 @@ petition_sponsors = Table(
 )
 
 
-class Petition(db.Model):
+class Petition(Bilingual, db.Model):
     __tablename__ = "petitions"
     __table_args__ = (
         CheckConstraint("goal > 0", name="goal_positive"),
@@ -166,12 +166,6 @@ class Petition(db.Model):
     def is_signable(self) -> bool:
         return self.status in SIGNABLE_STATES
 
-    def localized(self, field: str, locale: str) -> str:
-        if locale == "ru":
-            value = getattr(self, f"{field}_ru")
-            if value:
-                return value
-        return getattr(self, f"{field}_en")
 
     def next_milestone(self) -> int | None:
         total = self.total_count

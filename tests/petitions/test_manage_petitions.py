@@ -179,6 +179,23 @@ def test_petition_list_filters_by_state_and_search(client, as_user):
         "/manage/petitions/?q=zzz").get_data(as_text=True)
 
 
+def test_a_russian_coordinator_sees_petitions_and_campaigns_under_their_russian_names(
+        client, as_user):
+    as_user("coordinator", locale="ru")
+    campaign = factories.CampaignFactory(name_en="Freedom Sunday", name_ru="Воскресенье свободы")
+    petition = factories.PetitionFactory(campaign=campaign, title_en="Let Ida go",
+                                         title_ru="Отпустите Иду")
+    untranslated = factories.PetitionFactory(title_en="Only in English", title_ru="")
+    listing = client.get("/manage/petitions/").get_data(as_text=True)
+    assert "Отпустите Иду" in listing and "Let Ida go" not in listing
+    assert "Воскресенье свободы" in listing
+    assert "Only in English" in listing  # no Russian title written: the English one
+    dashboard = client.get(f"/manage/petitions/{petition.id}").get_data(as_text=True)
+    assert "<title>Отпустите Иду" in dashboard
+    assert untranslated.title_en in client.get(
+        f"/manage/petitions/{untranslated.id}").get_data(as_text=True)
+
+
 def test_federation_sees_its_share_links_and_referred_counts_only(client, as_user):
     org = factories.OrganizationFactory(slug="cleveland", name="Jewish Federation of Cleveland")
     other = factories.OrganizationFactory()
