@@ -244,6 +244,18 @@ def test_account_language_wins_over_a_switch_made_before_signing_in(client):
     assert "Панель управления" in page(client.get("/dashboard"))
 
 
+def test_dashboard_counts_agree_with_their_numbers_in_russian(client, as_user):
+    as_user("admin", locale="ru")
+    for _ in range(2):
+        factories.OrganizationFactory()
+    dashboard = page(client.get("/dashboard"))
+    # Two organizations (and the admin's own account: one) in the right plural forms.
+    assert re.search(r'stat-value">2</span><span class="stat-label">организации<', dashboard)
+    assert re.search(r'stat-value">1</span><span class="stat-label">учётная запись<',
+                     dashboard)
+    assert re.search(r'stat-value">0</span><span class="stat-label">человек<', dashboard)
+
+
 def test_dates_use_russian_month_names(client, as_user):
     as_user("coordinator")
     person = factories.PersonFactory(
