@@ -31,7 +31,8 @@ RU_PO = TRANSLATIONS / "ru" / "LC_MESSAGES" / "messages.po"
 RU_MO = RU_PO.with_suffix(".mo")
 
 # The keywords of the extraction command in README.md ("Translations").
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None,
+            "lazy_pgettext": ((1, "c"), 2)}
 
 RUSSIAN_PLURAL_FORMS = (
     "(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)"
@@ -254,6 +255,30 @@ def test_dashboard_counts_agree_with_their_numbers_in_russian(client, as_user):
     assert re.search(r'stat-value">1</span><span class="stat-label">учётная запись<',
                      dashboard)
     assert re.search(r'stat-value">0</span><span class="stat-label">человек<', dashboard)
+
+
+@pytest.mark.parametrize(("locale", "greeting"), [("en", "Hello,"), ("ru", "Здравствуйте!")])
+def test_an_email_to_someone_without_a_name_greets_them_plainly(ctx, mailbox, locale,
+                                                                greeting):
+    from ncsej_campaigns.extensions import db
+    from ncsej_campaigns.notifications.services import queue_email
+
+    queue_email("password_reset", to_address=f"noname-{locale}@example.org", subject="Reset",
+                locale=locale, reset_url="https://example.org/r", valid_minutes=60)
+    db.session.commit()
+    (message,) = mailbox.wait_for(to=f"noname-{locale}@example.org")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert text.splitlines()[0] == greeting
+
+
+def test_an_organizations_name_is_a_title_not_a_persons_first_name(client, as_user):
+    as_user("coordinator", locale="ru")
+    factories.OrganizationFactory()
+    organizations = page(client.get("/organizations/"))
+    assert '<th scope="col">Название</th>' in organizations
+    assert ">Название</label>" in page(client.get("/organizations/new"))
+    factories.PersonFactory()
+    assert '<th scope="col">Имя</th>' in page(client.get("/people/"))
 
 
 def test_dates_use_russian_month_names(client, as_user):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, Email, InputRequired, Optional, Regexp
@@ -16,8 +17,9 @@ WEB_ADDRESS_MESSAGE = _l("Enter a full address starting with https://.")
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the name.")),
-                                               max_len(200)], filters=[strip])
+    name = StringField(lazy_pgettext("organization", "Name"),
+                       validators=[InputRequired(_l("Enter the name.")), max_len(200)],
+                       filters=[strip])
     slug = StringField(
         _l("Short name (used in links)"),
         validators=[Optional(), max_len(80),
