@@ -58,11 +58,16 @@ def clear() -> None:
     _store().clear()
 
 
-def _cacheable_request() -> bool:
+def visitor_without_session() -> bool:
+    """No session or remember-me cookie: nobody signed in, no message waiting."""
     config = current_app.config
-    return (request.method == "GET" and config["PAGE_CACHE_SECONDS"] > 0
-            and config["SESSION_COOKIE_NAME"] not in request.cookies
+    return (config["SESSION_COOKIE_NAME"] not in request.cookies
             and config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies)
+
+
+def _cacheable_request() -> bool:
+    return (request.method == "GET" and current_app.config["PAGE_CACHE_SECONDS"] > 0
+            and visitor_without_session())
 
 
 def cached_for_visitors(view):
