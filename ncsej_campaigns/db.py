@@ -7,8 +7,9 @@ import sqlite3
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -86,6 +87,39 @@ def insert_ignoring_duplicates(model, index_elements: list[str], dialect: str):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model).on_conflict_do_nothing(index_elements=index_elements)
+
+
+_INSERTS: dict = {}
+
+
+def insert_new(session, obj):
+    """Insert a new ORM object with one ``INSERT ... RETURNING id`` built once per table (Core,
+    not the unit of work, whose bookkeeping costs more than the statement on a hot path such
+    as signing) and add it to ``session`` as if just loaded. Columns left unset or None take
+    their Python-side defaults, as with the unit of work. Only column attributes count: set
+    foreign keys, not relationships."""
+    mapper = sa_inspect(type(obj))
+    table = mapper.local_table
+    values = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        key = mapper.get_property_by_column(column).key
+        value = obj.__dict__.get(key)
+        default = column.default
+        if value is None and default is not None:
+            # As the unit of work does: None on a column with a default means the default.
+            value = default.arg(None) if default.is_callable else default.arg
+        if obj.__dict__.get(key, ...) is not value:
+            setattr(obj, key, value)
+        values[column.key] = value
+    stmt = _INSERTS.get(table.name)
+    if stmt is None:
+        stmt = _INSERTS[table.name] = table.insert().returning(table.c.id)
+    obj.id = session.execute(stmt, values).scalar_one()
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select, update
 
 from ncsej_campaigns import kv
 from ncsej_campaigns.after_commit import call_after_commit, enqueue_after_commit
-from ncsej_campaigns.db import utcnow
+from ncsej_campaigns.db import insert_new, utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.notifications import mailer
 from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
@@ -66,8 +66,7 @@ def queue_email(
             person_id=person_id,
             user_id=user_id,
         )
-    db.session.add(email)
-    db.session.flush()
+    insert_new(db.session, email)
     _deliver_after_commit(email.id)
     return email
 

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ncsej_campaigns.db import utcnow
+from ncsej_campaigns.db import insert_new, utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.notifications.services import queue_email
 from ncsej_campaigns.organizations.models import Organization
@@ -219,14 +219,12 @@ def sign_petition(petition: Petition, details: SignerDetails,
         # signature by this person can exist yet, and the first-time signer, the common case,
         # needs no savepoint. (On SQLite the driver's savepoints let another request see the
         # new person before this transaction ends, so there the savepoint stays.)
-        db.session.add(signature)
-        db.session.flush()
+        insert_new(db.session, signature)
         _queue_confirmation(petition, signature, person)
         return SignResult(Outcome.CREATED, signature)
     try:
         with db.session.begin_nested():
-            db.session.add(signature)
-            db.session.flush()
+            insert_new(db.session, signature)
     except IntegrityError:
         # Another request for the same person and petition committed first: answer as a
         # second attempt, from the row that won.

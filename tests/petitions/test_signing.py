@@ -68,6 +68,31 @@ def test_signing_records_a_pending_signature_and_emails_a_confirmation(client, d
     assert public_count(client, petition.slug)["total"] == 0
 
 
+def test_a_form_sent_without_its_optional_fields_still_signs(client, dbs, mailbox):
+    """A script or an old browser may leave out the comment and the consent box entirely."""
+    petition = factories.PetitionFactory()
+    response = sign(client, petition, comment=None, postal_code="10024")
+    assert response.status_code == 200
+    (signature,) = signatures(dbs, petition)
+    assert signature.comment == "" and signature.email_consent is False
+    assert signature.status == SignatureStatus.PENDING
+    mailbox.wait_for(to=EMAIL)
+
+
+def test_each_signer_sees_their_own_address_on_the_check_your_email_page(client, dbs,
+                                                                        mailbox):
+    """The page is rendered once per petition and language and the address put in for each
+    signer (escaped), so nobody ever sees someone else's."""
+    petition = factories.PetitionFactory()
+    first = text_of(sign(client, petition, email="first.signer@example.org"))
+    second = text_of(sign(client, petition, email="o'brien@example.org"))
+    assert "first.signer@example.org" in first
+    assert "o&#39;brien@example.org" in second and "first.signer" not in second
+    russian = text_of(sign(client, petition, email="tretiy@example.org", headers=RU))
+    assert "Проверьте почту" in russian and "tretiy@example.org" in russian
+    assert len(signatures(dbs, petition)) == 3
+
+
 def test_confirmation_email_is_in_the_language_the_signer_signed_in(client, dbs, mailbox):
     petition = factories.PetitionFactory()
     response = sign(client, petition, headers=RU)
