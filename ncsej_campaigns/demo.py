@@ -14,16 +14,7 @@ from sqlalchemy import select
 from ncsej_campaigns.auth.models import Role
 from ncsej_campaigns.auth.services import create_user, find_user_by_email
 from ncsej_campaigns.db import utcnow
-from ncsej_campaigns.demo_names import (
-    EN_FIRST,
-    EN_LAST,
-    RU_FIRST,
-    RU_FIRST_F,
-    RU_LAST_M,
-    RU_LAST_TRANSLIT,
-    RU_TRANSLIT,
-    feminine_surname,
-)
+from ncsej_campaigns.demo_names import english_name, russian_name
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import MembershipStatus, Organization, OrganizationKind
 from ncsej_campaigns.people.models import Person
@@ -112,7 +103,7 @@ def seed_organizations(rng: random.Random) -> tuple[Organization, list[Organizat
                     contact=("Myrna Shinbaum", "office@ncsj.example.org"))
     federations = []
     for name, region, _state in FEDERATIONS:
-        first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
+        first, last, _latin = english_name(rng)
         org = _org(name, OrganizationKind.FEDERATION, region, "US", parent=national,
                    contact=(f"{first} {last}", f"{first.lower()}@{slugify(name)[:30]}.example.org"))
         federations.append(org)
@@ -132,15 +123,12 @@ def seed_people(rng: random.Random, federations: list[Organization], count: int 
         state = next(s for n, _r, s in FEDERATIONS if n == org.name)
         city, postal = CITIES.get(state, ("", ""))
         if i % 3 == 0:  # émigrés and refuseniks' relatives, writing in Russian
-            first = rng.choice(RU_FIRST)
-            rng_last = last = rng.choice(RU_LAST_M)
-            if first in RU_FIRST_F:
-                last = feminine_surname(last)
-            email = f"{RU_TRANSLIT[first]}.{RU_LAST_TRANSLIT[rng_last]}{i}@example.net"
+            first, last, latin = russian_name(rng)
+            email = f"{latin}{i}@example.net"
             language = "ru"
         else:
-            first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
-            email = f"{first.lower()}.{last.lower()}{i}@example.com"
+            first, last, latin = english_name(rng)
+            email = f"{latin}{i}@example.com"
             language = "en"
         person, created = get_or_create_person(
             email, first_name=first, last_name=last, city=city, postal_code=postal,

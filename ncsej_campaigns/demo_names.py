@@ -33,3 +33,17 @@ def feminine_surname(last: str) -> str:
     if last.endswith("ин"):
         return last + "а"
     return last
+
+
+def russian_name(rng) -> tuple[str, str, str]:
+    """A Russian first and last name (the surname agreeing with a woman's first name) and
+    their Latin spelling, ``first.last``, for an email address."""
+    first, last_m = rng.choice(RU_FIRST), rng.choice(RU_LAST_M)
+    last = feminine_surname(last_m) if first in RU_FIRST_F else last_m
+    return first, last, f"{RU_TRANSLIT[first]}.{RU_LAST_TRANSLIT[last_m]}"
+
+
+def english_name(rng) -> tuple[str, str, str]:
+    """An American first and last name and ``first.last`` in lower case, for an address."""
+    first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
+    return first, last, f"{first.lower()}.{last.lower()}"

@@ -18,16 +18,7 @@ from sqlalchemy import func, insert, select
 
 from ncsej_campaigns.campaigns.models import Campaign
 from ncsej_campaigns.db import utcnow
-from ncsej_campaigns.demo_names import (
-    EN_FIRST,
-    EN_LAST,
-    RU_FIRST,
-    RU_FIRST_F,
-    RU_LAST_M,
-    RU_LAST_TRANSLIT,
-    RU_TRANSLIT,
-    feminine_surname,
-)
+from ncsej_campaigns.demo_names import english_name, russian_name
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.people.models import Person
@@ -164,13 +155,12 @@ def _person_rows(rng: random.Random, n: int, start: int):
     now = utcnow()
     for i in range(start, start + n):
         if rng.random() < 0.3:
-            first, last_m = rng.choice(RU_FIRST), rng.choice(RU_LAST_M)
-            last = feminine_surname(last_m) if first in RU_FIRST_F else last_m
-            email = f"{RU_TRANSLIT[first]}.{RU_LAST_TRANSLIT[last_m]}.{i}@signers.example.net"
+            first, last, latin = russian_name(rng)
+            email = f"{latin}.{i}@signers.example.net"
             language = "ru"
         else:
-            first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
-            email = f"{first.lower()}.{last.lower()}.{i}@signers.example.org"
+            first, last, latin = english_name(rng)
+            email = f"{latin}.{i}@signers.example.org"
             language = "en"
         yield {"email": email, "email_normalized": normalize_email(email), "first_name": first,
                "last_name": last, "preferred_language": language, "created_at": now,
