@@ -77,27 +77,19 @@ class Bilingual:
         return getattr(self, f"{field}_en")
 
 
-def insert_ignoring_duplicates(model, index_elements: list[str], dialect: str):
-    """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` in ``dialect`` ("postgresql" or
-    "sqlite"): with ``.returning(...)`` it yields nothing when the row already exists (or
-    another transaction inserting the same key committed first), without an error or a
-    savepoint."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing(index_elements=index_elements)
-
-
 _INSERTS: dict = {}
 
 
-def insert_new(session, obj):
+def insert_new(session, obj, *, unless_exists: list[str] | None = None):
     """Insert a new ORM object with one ``INSERT ... RETURNING id`` built once per table (Core,
     not the unit of work, whose bookkeeping costs more than the statement on a hot path such
     as signing) and add it to ``session`` as if just loaded. Columns left unset or None take
     their Python-side defaults, as with the unit of work. Only column attributes count: set
-    foreign keys, not relationships."""
+    foreign keys, not relationships.
+
+    ``unless_exists`` names the columns of a unique constraint: the INSERT then does nothing
+    when a row with the same values exists, or another transaction inserting them commits
+    first (``ON CONFLICT DO NOTHING``, no error, no savepoint), and None is returned."""
     mapper = sa_inspect(type(obj))
     table = mapper.local_table
     values = {}
@@ -110,16 +102,31 @@ def insert_new(session, obj):
         if value is None and default is not None:
             # As the unit of work does: None on a column with a default means the default.
             value = default.arg(None) if default.is_callable else default.arg
-        if obj.__dict__.get(key, ...) is not value:
-            setattr(obj, key, value)
+        setattr(obj, key, value)
         values[column.key] = value
-    stmt = _INSERTS.get(table.name)
+    dialect = session.get_bind().dialect.name
+    cache_key = (table.name, dialect, tuple(unless_exists or ()))
+    stmt = _INSERTS.get(cache_key)
     if stmt is None:
-        stmt = _INSERTS[table.name] = table.insert().returning(table.c.id)
-    obj.id = session.execute(stmt, values).scalar_one()
+        stmt = _insert(table, dialect, unless_exists).returning(table.c.id)
+        _INSERTS[cache_key] = stmt
+    new_id = session.execute(stmt, values).scalar()
+    if new_id is None:  # only with unless_exists: the row was there
+        return None
+    obj.id = new_id
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def _insert(table, dialect: str, unless_exists: list[str] | None):
+    if not unless_exists:
+        return table.insert()
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing(index_elements=unless_exists)
 
 
 def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:

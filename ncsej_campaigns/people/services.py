@@ -6,10 +6,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 
 from ncsej_campaigns.audit import services as audit
-from ncsej_campaigns.db import insert_ignoring_duplicates, utcnow
+from ncsej_campaigns.db import insert_new, utcnow
 from ncsej_campaigns.extensions import db
 from ncsej_campaigns.notifications.services import forget_person_emails, queue_email
 from ncsej_campaigns.organizations.models import Organization
@@ -159,42 +158,21 @@ def get_or_create_person(email: str, **fields) -> tuple[Person, bool]:
     """For public sign-ups: the person with this email, created if new, race-safe.
 
     One ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` round trip for a newcomer, the
-    common case on a busy petition; the statement is built once and the new row handed to
-    the session as it was written, without reading it back. When the email is already on
-    file, or another request inserts it at the same moment (the insert then waits for that
-    request's transaction and does nothing), the existing row is read instead."""
-    now = utcnow()
-    values = {"first_name": "", "last_name": "", "phone": "", "street_address": "",
-              "postal_code": "", "city": "", "region": "", "country": "",
-              "preferred_language": "en",
-              **{k: v for k, v in fields.items() if k in PERSON_FIELDS and k != "email"},
-              "email": email.strip(), "email_normalized": normalize_email(email),
-              "email_consent": False, "email_consent_at": None, "email_consent_source": "",
-              "erased_at": None, "created_at": now, "updated_at": now}
+    common case on a busy petition, the new row handed to the session as it was written.
+    When the email is already on file, or another request inserts it at the same moment (the
+    insert then waits for that request's transaction and does nothing), the existing row is
+    read instead."""
+    data = {"email": email, **{k: v for k, v in fields.items() if k in PERSON_FIELDS}}
     for _attempt in range(2):
-        person_id = db.session.execute(_sign_up_insert(), values).scalar()
-        if person_id is not None:
-            person = Person(id=person_id, **values)
-            make_transient_to_detached(person)  # as if just loaded: no second INSERT
-            db.session.add(person)
+        person = Person()
+        _apply(person, data)
+        if insert_new(db.session, person, unless_exists=["email_normalized"]) is not None:
             return person, True
         person = find_by_email(email)
         if person is not None:
             return person, False
         # The row in the way was erased (its email cleared) in between: insert again.
     raise RuntimeError("could not find or create the person for a sign-up")
-
-
-def _sign_up_insert():
-    dialect = db.session.get_bind().dialect.name
-    cache = _SIGN_UP_INSERTS
-    if dialect not in cache:
-        cache[dialect] = insert_ignoring_duplicates(
-            Person, ["email_normalized"], dialect).returning(Person.id)
-    return cache[dialect]
-
-
-_SIGN_UP_INSERTS: dict = {}
 
 
 def export_person_data(person: Person, *, actor=None, actor_label: str | None = None) -> dict:
