@@ -26,32 +26,41 @@ MAX_PAGES = 512
 _KEPT_HEADERS = ("Content-Type", "Content-Language")
 
 
-class _Store:
-    def __init__(self):
+class TimedCache:
+    """Values kept for a given number of seconds, the least recently stored dropped first
+    beyond ``size``; safe to share between a web process's threads."""
+
+    def __init__(self, size: int):
+        self.size = size
         self.lock = threading.Lock()
-        self.pages: OrderedDict = OrderedDict()
+        self.items: OrderedDict = OrderedDict()
 
     def get(self, key):
         with self.lock:
-            hit = self.pages.get(key)
+            hit = self.items.get(key)
             if hit is None or hit[0] <= time.monotonic():
                 return None
-            return hit
+            return hit[1]
 
-    def put(self, key, seconds: float, body: bytes, headers: list, framed: bool):
+    def put(self, key, value, seconds: float):
         with self.lock:
-            self.pages[key] = (time.monotonic() + seconds, body, headers, framed)
-            self.pages.move_to_end(key)
-            while len(self.pages) > MAX_PAGES:
-                self.pages.popitem(last=False)
+            self.items[key] = (time.monotonic() + seconds, value)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
 
     def clear(self):
         with self.lock:
-            self.pages.clear()
+            self.items.clear()
 
 
-def _store() -> _Store:
-    return current_app.extensions.setdefault("page_cache", _Store())
+def timed_cache(name: str, size: int) -> TimedCache:
+    """The application's cache called ``name`` (one per web process)."""
+    return current_app.extensions.setdefault(name, TimedCache(size))
+
+
+def _store() -> TimedCache:
+    return timed_cache("page_cache", MAX_PAGES)
 
 
 def clear() -> None:
@@ -81,7 +90,7 @@ def cached_for_visitors(view):
         store = _store()
         hit = store.get(key)
         if hit is not None:
-            _expires, body, headers, framed = hit
+            body, headers, framed = hit
             if framed:
                 g.embeddable = True
             response = current_app.response_class(body, headers=headers)
@@ -93,8 +102,8 @@ def cached_for_visitors(view):
         if (response.status_code == 200 and not response.direct_passthrough
                 and "Set-Cookie" not in response.headers):
             headers = [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS]
-            store.put(key, current_app.config["PAGE_CACHE_SECONDS"], response.get_data(),
-                      headers, bool(g.get("embeddable")))
+            store.put(key, (response.get_data(), headers, bool(g.get("embeddable"))),
+                      current_app.config["PAGE_CACHE_SECONDS"])
         return response
 
     return wrapper

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from contextlib import nullcontext
 
 from flask import (
@@ -26,7 +25,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from ncsej_campaigns.extensions import csrf, db, limiter
-from ncsej_campaigns.page_cache import cached_for_visitors, visitor_without_session
+from ncsej_campaigns.page_cache import (
+    cached_for_visitors,
+    timed_cache,
+    visitor_without_session,
+)
 from ncsej_campaigns.petitions import signing
 from ncsej_campaigns.petitions.links import share_targets
 from ncsej_campaigns.petitions.models import Petition, PetitionStatus, SignatureStatus
@@ -142,18 +145,15 @@ def _blank_form(petition: Petition, referrer, source: str = "web") -> Markup:
     lang = request.args.get("lang", "") if source == WIDGET else ""
     key = (petition.id, petition.slug, _locale(), referrer.slug if referrer is not None else "",
            source, lang)
-    cache = current_app.extensions.setdefault("petition_blank_forms", {})
-    hit = cache.get(key)
-    now = time.monotonic()
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    form = _new_form(petition, referrer, source)
-    # A rendered template, escaped by Jinja's autoescaping.
-    html = Markup(render_template(  # noqa: S704
-        "petitions/public/_form.html", form=form, petition=petition, widget=source == WIDGET))
-    if len(cache) >= BLANK_FORM_CACHE_SIZE:
-        cache.clear()
-    cache[key] = (now + BLANK_FORM_SECONDS, html)
+    cache = timed_cache("petition_blank_forms", BLANK_FORM_CACHE_SIZE)
+    html = cache.get(key)
+    if html is None:
+        form = _new_form(petition, referrer, source)
+        # A rendered template, escaped by Jinja's autoescaping.
+        html = Markup(render_template(  # noqa: S704
+            "petitions/public/_form.html", form=form, petition=petition,
+            widget=source == WIDGET))
+        cache.put(key, html, BLANK_FORM_SECONDS)
     return html
 
 
@@ -277,16 +277,13 @@ def _check_email_page(context: dict) -> str:
         return render_template("petitions/public/check_email.html", **context)
     # Nothing of the petition row itself: after the commit, reading it would query again.
     key = (request.path, context["back_url"], context["title"], _locale(), context["widget"])
-    cache = current_app.extensions.setdefault("petition_check_email_pages", {})
-    hit = cache.get(key)
-    now = time.monotonic()
-    if hit is None or hit[0] <= now:
+    cache = timed_cache("petition_check_email_pages", BLANK_FORM_CACHE_SIZE)
+    html = cache.get(key)
+    if html is None:
         html = render_template("petitions/public/check_email.html",
                                **{**context, "email": EMAIL_SLOT})
-        if len(cache) >= BLANK_FORM_CACHE_SIZE:
-            cache.clear()
-        hit = cache[key] = (now + BLANK_FORM_SECONDS, html)
-    return hit[1].replace(EMAIL_SLOT, str(escape(context["email"])))
+        cache.put(key, html, BLANK_FORM_SECONDS)
+    return html.replace(EMAIL_SLOT, str(escape(context["email"])))
 
 
 @bp.errorhandler(429)
