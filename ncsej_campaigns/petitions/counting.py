@@ -35,7 +35,6 @@ from ncsej_campaigns.after_commit import enqueue_after_commit
 from ncsej_campaigns.auth.models import Role, User
 from ncsej_campaigns.db import UTCDateTime, utcnow
 from ncsej_campaigns.extensions import db
-from ncsej_campaigns.kv import redis_client
 from ncsej_campaigns.notifications.services import queue_email
 from ncsej_campaigns.petitions.models import (
     PaperBatch,
@@ -68,8 +67,8 @@ def schedule_count_update(petition_id: int) -> None:
         enqueue_after_commit(COUNT_TASK, petition_id)
         return
     try:
-        if not redis_client().set(kv.key(f"petition-count:{petition_id}"), "1", nx=True,
-                                  ex=DEBOUNCE_SECONDS):
+        if not kv.redis_client().set(kv.key(f"petition-count:{petition_id}"), "1", nx=True,
+                                     ex=DEBOUNCE_SECONDS):
             return
     except Exception:  # noqa: BLE001 - Redis down: enqueue anyway, the count must not stall
         log.warning("petition %s: debounce key unavailable, enqueueing directly", petition_id)

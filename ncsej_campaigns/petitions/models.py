@@ -166,7 +166,6 @@ class Petition(Bilingual, db.Model):
     def is_signable(self) -> bool:
         return self.status in SIGNABLE_STATES
 
-
     def next_milestone(self) -> int | None:
         total = self.total_count
         for m in sorted(int(x) for x in (self.milestones or [])):
