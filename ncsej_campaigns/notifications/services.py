@@ -114,7 +114,13 @@ def deliver_queued() -> int:
             if not ids:
                 return sent
             for outbox_id in ids:
-                result = deliver(int(outbox_id))
+                try:
+                    result = deliver(int(outbox_id))
+                except Exception:  # one bad row must not strand the others already popped
+                    log.exception("outbox %s: delivery raised; the periodic sweep will see it",
+                                  int(outbox_id))
+                    db.session.rollback()
+                    continue
                 sent += result.sent
                 if result.retry_in is not None:
                     _celery_task(DELIVER_TASK).apply_async((int(outbox_id),),

@@ -318,6 +318,28 @@ if REAL_MODE:
             f"Sarah Cohen <burst{i}@example.org>" for i in range(5))
         assert len(set(smtp_sink.peers)) == 1
 
+    def test_a_row_that_fails_to_deliver_does_not_strand_the_rest_of_the_drain(
+            app, dbs, mailbox, monkeypatch):
+        from ncsej_campaigns import kv
+
+        monkeypatch.setattr(services, "QUEUE_KEY", f"outbox:queued:test-{time.time_ns()}")
+        broken, fine = (OutboxEmailFactory(to_address=f"{n}@example.org")
+                        for n in ("broken", "fine"))
+        real_deliver = services.deliver
+
+        def deliver(outbox_id):
+            if outbox_id == broken.id:
+                raise RuntimeError("row gone")
+            return real_deliver(outbox_id)
+
+        monkeypatch.setattr(services, "deliver", deliver)
+        with app.app_context():
+            client = kv.redis_client()
+            client.rpush(kv.key(services.QUEUE_KEY), broken.id, fine.id)
+            assert services.deliver_queued() == 1
+        mailbox.wait_for(to="fine@example.org")
+        assert wait_for_status(dbs, broken.id, OutboxStatus.PENDING).attempts == 0
+
     def test_a_commit_hands_the_email_over_and_schedules_one_drain(app, monkeypatch):
         from ncsej_campaigns import kv
         from ncsej_campaigns.extensions import db
