@@ -324,3 +324,23 @@ def test_csrf_error_page_is_translated(client):
     response = client.post("/language", data={"lang": "ru"}, headers=RU)
     assert response.status_code == 400
     assert "Срок действия формы истёк" in response.get_data(as_text=True)
+
+
+def test_wtforms_own_messages_follow_the_page_language(app):
+    from wtforms import SelectField
+
+    from ncsej_campaigns.forms import Form
+
+    class Choice(Form):
+        class Meta:
+            csrf = False
+
+        pick = SelectField(choices=[("a", "A")])
+
+    for headers, expected in ((RU, "Неверный вариант."), (EN, "Not a valid choice.")):
+        with app.test_request_context("/", method="POST", data={"pick": "z"}, headers=headers):
+            form = Choice()
+            assert not form.validate()
+            assert form.pick.errors == [expected]
+            # Loaded once per language, not per request.
+            assert form.meta.get_translations(form) is Choice().meta.get_translations(form)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from ncsej_campaigns.auth.models import Role
 from ncsej_campaigns.auth.passwords import MIN_PASSWORD_LENGTH
-from ncsej_campaigns.forms import LANGUAGE_CHOICES, max_len, strip
+from ncsej_campaigns.forms import LANGUAGE_CHOICES, Form, max_len, strip
 
 EMAIL = [InputRequired(_l("Enter your email address.")),
          Email(_l("Enter a valid email address.")), max_len(254)]
@@ -20,7 +19,7 @@ NEW_PASSWORD = [
 ]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=EMAIL, filters=[strip])
     password = PasswordField(_l("Password"),
                              validators=[InputRequired(_l("Enter your password.")),
@@ -28,17 +27,17 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("Email"), validators=EMAIL, filters=[strip])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[EqualTo("password", _l("The two passwords differ."))])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"),
                                      validators=[InputRequired(_l("Enter your current password."))])
     password = PasswordField(_l("New password"), validators=NEW_PASSWORD)
@@ -50,7 +49,7 @@ def role_choices():
     return [(r.value, r.label) for r in Role]
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     email = EmailField(_l("Email"), validators=EMAIL, filters=[strip])
     full_name = StringField(_l("Full name"), validators=[Optional(), max_len(200)],
                             filters=[strip])

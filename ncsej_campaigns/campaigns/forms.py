@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ncsej_campaigns.extensions import db
-from ncsej_campaigns.forms import max_len, strip
+from ncsej_campaigns.forms import Form, max_len, strip
 from ncsej_campaigns.organizations.models import Organization
 
 SLUG = Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$",
@@ -37,7 +36,7 @@ class OrganizationsField(SelectMultipleField):
         self.choices.sort(key=lambda choice: choice[0] not in chosen)
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     name_en = StringField(_l("Name (English)"),
                           validators=[InputRequired(_l("Enter the name in English.")),
                                       max_len(200)], filters=[strip])

@@ -6,17 +6,16 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, Email, InputRequired, Optional, Regexp
 
-from ncsej_campaigns.forms import COUNTRY_CODE, max_len, strip, upper_strip
+from ncsej_campaigns.forms import COUNTRY_CODE, Form, max_len, strip, upper_strip
 from ncsej_campaigns.organizations.models import MembershipStatus, OrganizationKind
 
 WEB_ADDRESS_MESSAGE = _l("Enter a full address starting with https://.")
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField(lazy_pgettext("organization", "Name"),
                        validators=[InputRequired(_l("Enter the name.")), max_len(200)],
                        filters=[strip])

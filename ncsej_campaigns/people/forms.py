@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Optional
 
-from ncsej_campaigns.forms import COUNTRY_CODE, LANGUAGE_CHOICES, max_len, strip, upper_strip
+from ncsej_campaigns.forms import COUNTRY_CODE, LANGUAGE_CHOICES, Form, max_len, strip, upper_strip
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     first_name = StringField(_l("First name"),
                              validators=[InputRequired(_l("Enter the first name.")),
                                          max_len(100)], filters=[strip])
@@ -40,12 +39,12 @@ class PersonForm(FlaskForm):
             "email_consent": self.email_consent.data}
 
 
-class DataRequestForm(FlaskForm):
+class DataRequestForm(Form):
     email = EmailField(_l("Your email"), validators=[
         InputRequired(_l("Enter your email address.")),
         Email(_l("Enter a valid email address.")), max_len(254)], filters=[strip])
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     confirm = BooleanField(_l("I understand that this cannot be undone"),
                            validators=[InputRequired(_l("Tick the box to confirm."))])

@@ -7,7 +7,6 @@ from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
@@ -22,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from ncsej_campaigns.campaigns.forms import SLUG, OrganizationsField
-from ncsej_campaigns.forms import max_len, strip
+from ncsej_campaigns.forms import Form, max_len, strip
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -51,7 +50,7 @@ def parse_milestones(text: str) -> list[int]:
     return sorted(numbers)
 
 
-class PetitionForm(FlaskForm):
+class PetitionForm(Form):
     title_en = StringField(_l("Title (English)"),
                            validators=[InputRequired(_l("Enter the title in English.")),
                                        max_len(200)], filters=[strip])
@@ -119,7 +118,7 @@ class PetitionForm(FlaskForm):
         return data
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     """Confirms one state change; the delivery fields matter only when delivering."""
 
     to = HiddenField()
@@ -137,13 +136,13 @@ class TransitionForm(FlaskForm):
     delivery_notes = TextAreaField(_l("Notes"), validators=[Optional(), max_len(5000)])
 
 
-class InvalidateSignatureForm(FlaskForm):
+class InvalidateSignatureForm(Form):
     reason = StringField(_l("Reason"), validators=[
         InputRequired(_l("Say why, so others can judge later.")), max_len(500)],
         filters=[strip])
 
 
-class InvalidateBatchForm(FlaskForm):
+class InvalidateBatchForm(Form):
     email_domain = StringField(_l("Email domain"), validators=[Optional(), max_len(254)],
                                filters=[strip],
                                description=_l("Everything after @, for example mailinator.com"))
@@ -183,7 +182,7 @@ class InvalidateBatchForm(FlaskForm):
         }
 
 
-class RevertForm(FlaskForm):
+class RevertForm(Form):
     confirm = BooleanField(_l("Yes, count these signatures again"),
                            validators=[InputRequired(_l("Tick the box to confirm."))])
 
@@ -191,7 +190,7 @@ class RevertForm(FlaskForm):
 SCAN_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
 
 
-class PaperBatchForm(FlaskForm):
+class PaperBatchForm(Form):
     signature_count = IntegerField(_l("Number of signatures"), validators=[
         InputRequired(_l("Enter how many signatures the batch holds.")),
         NumberRange(min=1, max=1_000_000, message=_l("Enter a whole number above zero."))])
@@ -206,6 +205,6 @@ class PaperBatchForm(FlaskForm):
         description=_l("PDF, JPEG or PNG, up to 10 MB."))
 
 
-class RemoveBatchForm(FlaskForm):
+class RemoveBatchForm(Form):
     confirm = BooleanField(_l("Yes, remove this batch from the total"),
                            validators=[InputRequired(_l("Tick the box to confirm."))])

@@ -14,14 +14,13 @@ from functools import lru_cache
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.csrf.core import CSRF
 from wtforms.validators import Email, InputRequired, Optional, ValidationError
 from wtforms.widgets import html_params
 
-from ncsej_campaigns.forms import max_len, strip, upper_strip
+from ncsej_campaigns.forms import Form, max_len, strip, upper_strip
 from ncsej_campaigns.petitions.models import SignatureSource
 from ncsej_campaigns.tokens import TokenError, make_token, read_token
 
@@ -105,7 +104,7 @@ class SignedFormCSRF(CSRF):
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9 \-]{0,18}[A-Za-z0-9])?$")
 
 
-class SignatureForm(FlaskForm):
+class SignatureForm(Form):
     """Build as ``SignatureForm(meta={"csrf_context": petition.id})``."""
 
     class Meta:

@@ -20,11 +20,11 @@ from flask import (
 )
 from flask_babel import force_locale, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from ncsej_campaigns.extensions import csrf, db, limiter
+from ncsej_campaigns.forms import Form
 from ncsej_campaigns.page_cache import (
     cached_for_visitors,
     timed_cache,
@@ -338,7 +338,7 @@ def confirm(slug: str, token: str):
     return page
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     """Only the CSRF token: the emailed link proves who asks."""
 
 
