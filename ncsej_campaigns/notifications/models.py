@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ncsej_campaigns.db import UTCDateTime, str_enum, utcnow
@@ -46,9 +46,13 @@ class OutboxEmail(db.Model):
     to_address: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str] = mapped_column(String(200), default="")
     subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # Written when the email is sent, from ``template`` and ``context`` in ``locale``; kept
+    # afterwards so admins can read what went out.
+    body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     template: Mapped[str] = mapped_column(String(100))
+    # What the template is rendered with (JSON; see notifications.services.queue_email).
+    context: Mapped[dict | None] = mapped_column(JSON)
     locale: Mapped[str] = mapped_column(String(2), default="en")
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), index=True

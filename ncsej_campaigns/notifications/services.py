@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
 from sqlalchemy import or_, select, update
 
 from ncsej_campaigns import kv
@@ -47,28 +49,114 @@ def queue_email(
     user_id: int | None = None,
     **context,
 ) -> OutboxEmail:
-    """Render ``emails/<template>.txt`` and ``.html`` in the recipient's language and add an
-    outbox row to the current transaction. Delivery is enqueued only after the commit."""
+    """Add an outbox row for ``emails/<template>.txt`` and ``.html`` to the current
+    transaction; delivery is enqueued only after the commit.
+
+    The text is written when the email is sent, in the recipient's language, from ``context``
+    (kept on the row as JSON: strings, numbers, datetimes, lists and dicts of them; lazy
+    strings are translated here). A template with a context builder (``context_builder``) is
+    queued with the little the builder needs, say a signature's id, and the builder supplies
+    the rest at sending time. Writing the text then, not in the request, keeps rendering two
+    templates out of a supporter's wait."""
+    email = new_outbox_email(template, to_address=to_address, subject=subject, locale=locale,
+                             to_name=to_name, person_id=person_id, user_id=user_id,
+                             context=context)
+    insert_new(db.session, email)
+    _deliver_after_commit(email.id)
+    return email
+
+
+def new_outbox_email(template: str, *, to_address: str, subject, locale: str, to_name: str,
+                     context: dict, person_id: int | None = None,
+                     user_id: int | None = None) -> OutboxEmail:
+    """The row ``queue_email`` adds, not yet added: for callers that insert it themselves."""
     locale = locale if locale in current_app.config["LANGUAGES"] else "en"
     # A person's full name (first and last, 100 characters each) can be longer than the
     # column; the display name is only a courtesy in the To: header, so it is shortened.
     to_name = to_name[: OutboxEmail.to_name.type.length]
     with force_locale(locale):
-        context = {"to_name": to_name, **context}
-        email = OutboxEmail(
+        return OutboxEmail(
             to_address=to_address,
             to_name=to_name,
             subject=str(subject),
-            body_text=render_template(f"emails/{template}.txt", **context),
-            body_html=render_template(f"emails/{template}.html", subject=str(subject), **context),
             template=template,
+            context=_to_json(context),
             locale=locale,
             person_id=person_id,
             user_id=user_id,
         )
-    insert_new(db.session, email)
-    _deliver_after_commit(email.id)
-    return email
+
+
+# --- writing the text -----------------------------------------------------------------------
+
+_CONTEXT_BUILDERS: dict[str, Callable[[dict], dict | None]] = {}
+
+
+class NothingToSend(Exception):
+    """What the email was about is gone (a context builder found nothing)."""
+
+
+def context_builder(template: str):
+    """Register ``fn(stored_context) -> template context`` for ``template``: called when the
+    email is written, in the recipient's language, inside the app. Returning None means what
+    the email was about no longer exists, and it is not sent."""
+    def register(fn):
+        _CONTEXT_BUILDERS[template] = fn
+        return fn
+    return register
+
+
+def render_email(email: OutboxEmail) -> tuple[str, str]:
+    """The text and HTML bodies of a queued email, from its template and context."""
+    context = _from_json(email.context or {})
+    with force_locale(email.locale):
+        builder = _CONTEXT_BUILDERS.get(email.template)
+        if builder is not None:
+            context = builder(context)
+            if context is None:
+                raise NothingToSend(f"nothing to send for {email.template}")
+        context = {"to_name": email.to_name, **context}
+        return (render_template(f"emails/{email.template}.txt", **context),
+                render_template(f"emails/{email.template}.html", subject=email.subject,
+                                **context))
+
+
+def email_text(email: OutboxEmail) -> str:
+    """What the email says (or will say when it is sent), for the outbox's detail page."""
+    if email.body_text or email.context is None:
+        return email.body_text
+    try:
+        return render_email(email)[0]
+    except Exception:  # noqa: BLE001 - a preview only; sending reports the error properly
+        log.exception("outbox %s: could not write a preview", email.id)
+        return ""
+
+
+_DATETIME = "$datetime"
+
+
+def _to_json(value):
+    if isinstance(value, datetime):
+        return {_DATETIME: value.isoformat()}
+    if isinstance(value, dict):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, LazyString):
+        return str(value)
+    raise TypeError(f"an email's context cannot hold {type(value).__name__}")
+
+
+def _from_json(value):
+    if isinstance(value, dict):
+        if len(value) == 1 and _DATETIME in value:
+            return datetime.fromisoformat(value[_DATETIME])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
 
 
 def _deliver_after_commit(outbox_id: int) -> None:
@@ -161,12 +249,15 @@ def deliver(outbox_id: int) -> DeliveryResult:
 
     email = db.session.get(OutboxEmail, outbox_id)
     try:
+        if email.context is not None and not email.body_text:
+            email.body_text, email.body_html = render_email(email)
         message = mailer.build_message(email)
         mailer.send_message(message)
     except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, not raised
         log.warning("outbox %s: delivery failed: %s", outbox_id, exc)
         email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        if (isinstance(exc, NothingToSend)
+                or email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]):
             email.status = OutboxStatus.FAILED
             email.next_attempt_at = None
             db.session.commit()
@@ -245,6 +336,7 @@ def forget_person_emails(person_id: int) -> int:
         email.to_address = email.to_name = ""
         email.subject = "(erased)"
         email.body_text = email.body_html = ""
+        email.context = None
         if email.status in stop_sending:
             email.status = OutboxStatus.FAILED
             email.next_attempt_at = None

@@ -38,7 +38,8 @@ def index():
 @admin_required
 def detail(email_id: int):
     email = db.session.get(OutboxEmail, email_id) or abort(404)
-    return render_template("admin/outbox_detail.html", email=email)
+    return render_template("admin/outbox_detail.html", email=email,
+                           text=services.email_text(email))
 
 
 @bp.route("/<int:email_id>/retry", methods=["POST"])

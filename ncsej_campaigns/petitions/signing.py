@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from ncsej_campaigns.db import insert_new, utcnow
 from ncsej_campaigns.extensions import db
-from ncsej_campaigns.notifications.services import queue_email
+from ncsej_campaigns.notifications.services import context_builder, queue_email
 from ncsej_campaigns.organizations.models import Organization
 from ncsej_campaigns.people.models import Person
 from ncsej_campaigns.people.services import get_or_create_person, set_consent
@@ -295,35 +296,46 @@ def _email_context(petition: Petition, signature: Signature, locale: str) -> dic
     }
 
 
+# The signer's emails are queued with the signature's id only; their links and the petition's
+# wording are written when the email is sent (see notifications.services.queue_email).
+
+@context_builder("petition_confirm")
+def _confirm_email(stored: dict) -> dict | None:
+    signature = db.session.get(Signature, stored["signature_id"])
+    if signature is None:
+        return None
+    petition = signature.petition
+    return {**_email_context(petition, signature, str(get_locale())),
+            "confirm_link": external_url("petitions_public.confirm", slug=petition.slug,
+                                         token=confirm_token(signature))}
+
+
+@context_builder("petition_already_signed")
+def _already_signed_email(stored: dict) -> dict | None:
+    signature = db.session.get(Signature, stored["signature_id"])
+    if signature is None:
+        return None
+    return {**_email_context(signature.petition, signature, str(get_locale())),
+            "confirmed_at": signature.confirmed_at}
+
+
+def confirm_subject(petition: Petition, locale: str):
+    return _l("Please confirm your signature: %(title)s",
+              title=petition.localized("title", locale))
+
+
 def _queue_confirmation(petition: Petition, signature: Signature, person: Person) -> None:
-    locale = signature.locale
-    queue_email(
-        "petition_confirm",
-        to_address=person.email,
-        to_name=person.full_name,
-        subject=_l("Please confirm your signature: %(title)s",
-                   title=petition.localized("title", locale)),
-        locale=locale,
-        person_id=person.id,
-        confirm_link=external_url("petitions_public.confirm", slug=petition.slug,
-                                  token=confirm_token(signature)),
-        **_email_context(petition, signature, locale),
-    )
+    queue_email("petition_confirm", to_address=person.email, to_name=person.full_name,
+                subject=confirm_subject(petition, signature.locale), locale=signature.locale,
+                person_id=person.id, signature_id=signature.id)
 
 
 def _queue_already_counted(petition: Petition, signature: Signature, person: Person,
                            locale: str) -> None:
-    queue_email(
-        "petition_already_signed",
-        to_address=person.email,
-        to_name=person.full_name,
-        subject=_l("You have already signed: %(title)s",
-                   title=petition.localized("title", locale)),
-        locale=locale,
-        person_id=person.id,
-        confirmed_at=signature.confirmed_at,
-        **_email_context(petition, signature, locale),
-    )
+    queue_email("petition_already_signed", to_address=person.email, to_name=person.full_name,
+                subject=_l("You have already signed: %(title)s",
+                           title=petition.localized("title", locale)),
+                locale=locale, person_id=person.id, signature_id=signature.id)
 
 
 # --- confirming and withdrawing -------------------------------------------------------------

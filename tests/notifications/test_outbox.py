@@ -363,3 +363,70 @@ if REAL_MODE:
             assert drains == [1]  # one drain for the burst; the key says it is due
             assert 0 < client.ttl(kv.key(due)) <= services.DRAIN_DUE_SECONDS
             client.delete(kv.key(queue), kv.key(due))
+
+
+def test_an_email_is_written_when_it_is_sent_from_its_stored_context(ctx, dbs, mailbox,
+                                                                       monkeypatch):
+    from flask_babel import lazy_gettext
+
+    from ncsej_campaigns.extensions import db
+
+    # Kept from sending after the commit, so the row can be read before it is written.
+    monkeypatch.setattr(services, "_deliver_after_commit", lambda outbox_id: None)
+    email = services.queue_email(
+        "petition_milestone", to_address="ida@example.org", to_name="Ида Нудель",
+        subject=lazy_gettext("Reset your password"), locale="ru", user_id=None,
+        petition_title=lazy_gettext("Petitions"), milestone=5000, total=5012, goal=10000,
+        is_goal=False, petition_url="https://coalition.example.org/p",
+        when=utcnow())
+    db.session.commit()
+    row = dbs.get(OutboxEmail, email.id)
+    assert (row.body_text, row.body_html) == ("", "")
+    # Lazy strings were translated into the recipient's language when queued; the
+    # datetime survives the JSON column.
+    assert row.subject == "Сброс пароля"
+    assert row.context["petition_title"] == "Петиции"
+    assert services._from_json(row.context)["when"].tzinfo is not None
+
+    assert services.deliver(email.id).sent is True
+    (message,) = mailbox.wait_for(to="ida@example.org")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert text.startswith("Здравствуйте, Ида Нудель!")
+    assert "«Петиции» превысило 5\xa0000" in text
+    dbs.expire_all()
+    row = dbs.get(OutboxEmail, email.id)
+    assert row.body_text == text.rstrip("\n")  # what went out is kept for admins
+    assert row.body_html.startswith("<")
+
+
+def test_an_email_about_something_gone_is_failed_not_retried(ctx, dbs, monkeypatch):
+    from ncsej_campaigns.extensions import db
+
+    monkeypatch.setattr(services, "_deliver_after_commit", lambda outbox_id: None)
+    monkeypatch.setitem(services._CONTEXT_BUILDERS, "password_reset", lambda stored: None)
+    email = services.queue_email("password_reset", to_address="gone@example.org",
+                                 subject="Reset your password", thing_id=12)
+    db.session.commit()
+    result = services.deliver(email.id)
+    assert result.sent is False and result.retry_in is None
+    dbs.expire_all()
+    row = dbs.get(OutboxEmail, email.id)
+    assert row.status == OutboxStatus.FAILED
+    assert row.last_error.startswith("NothingToSend")
+
+
+def test_a_context_that_cannot_be_stored_is_refused_at_once(ctx):
+    with pytest.raises(TypeError, match="cannot hold object"):
+        services.queue_email("password_reset", to_address="x@example.org", subject="S",
+                             thing=object())
+
+
+def test_admins_read_a_pending_email_before_it_is_written(client, as_user, dbs, monkeypatch):
+    monkeypatch.setattr(services, "_deliver_after_commit", lambda outbox_id: None)
+    email = OutboxEmailFactory(body_text="", body_html="", context={
+        "reset_url": "https://coalition.example.org/password/reset/abc", "valid_minutes": 30})
+    as_user("admin")
+    page = client.get(f"/admin/outbox/{email.id}").get_data(as_text=True)
+    assert "Written when the email is sent" in page
+    assert "https://coalition.example.org/password/reset/abc" in page
+    assert "30 minutes" in page

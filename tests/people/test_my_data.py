@@ -158,6 +158,7 @@ def test_erasure_clears_the_persons_emails_from_the_outbox(client, mailbox, dbs,
     post_form(client, link + "/erase", {"confirm": "y"}, form_url=link)
     row = dbs.query(OutboxEmail).one()
     assert (row.to_address, row.to_name, row.body_text, row.body_html) == ("", "", "", "")
+    assert row.context is None  # the link it held is gone too
     as_user("admin")
     page = client.get(f"/admin/outbox/{row.id}").get_data(as_text=True)
     assert "sarah.cohen@example.com" not in page and "Sarah" not in page
