@@ -1,4 +1,4 @@
-"""The app's own Redis connection, for debounce keys, short hand-over lists and caches.
+"""The app's own Redis connection, for debounce keys and caches.
 
 Separate from Celery's broker connection and from Flask-Limiter's storage; keys carry the
 deployment's prefix (``RATELIMIT_KEY_PREFIX``) so several deployments or test runs can share

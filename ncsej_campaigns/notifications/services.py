@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,16 +26,13 @@ from ncsej_campaigns.notifications.models import OutboxEmail, OutboxStatus
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "ncsej_campaigns.notifications.tasks.deliver_outbox_email"
-DRAIN_TASK = "ncsej_campaigns.notifications.tasks.deliver_queued_emails"
-# With a real worker, committed outbox ids are handed over on a Redis list, and one drain task
-# at a time is enqueued to send them (the key below says one is due). A burst of sign-ups then
-# costs one Redis round trip per email instead of a Celery message per email, and the worker
-# sends the burst over one SMTP connection.
-QUEUE_KEY = "outbox:queued"
-DRAIN_DUE_KEY = "outbox:drain-due"
-# Only a guard against a drain task that was lost: a drain clears the key when it starts.
-DRAIN_DUE_SECONDS = 30
-DRAIN_BATCH = 100
+BATCH_TASK = "ncsej_campaigns.notifications.tasks.deliver_outbox_emails"
+# With a real worker, each web (or worker) process gathers the ids of the emails its commits
+# queued and hands them to Celery as one task per burst, at most this many seconds after the
+# first of them: a surge of sign-ups costs an append to a list per email instead of a broker
+# round trip per email, and the worker sends a burst over one SMTP connection.
+HAND_OVER_SECONDS = 0.2
+HAND_OVER_BATCH = 500
 
 # A row still "sending" after this long belonged to a worker that died mid-send; it may or
 # may not have gone out, so it is marked failed for a person to look at, never resent blindly.
@@ -170,49 +171,89 @@ def _celery_task(name: str):
     return current_app.extensions["celery"].tasks[name]
 
 
+class HandOver:
+    """The per-process batcher behind ``_hand_over``: ids wait in a list, and a daemon thread
+    sends them as one ``deliver_outbox_emails`` task a moment after the first arrives. Ids in
+    the list when the process dies unannounced are picked up by the periodic sweep
+    (``due_outbox_ids``), as any hand-over lost on the way is; a normal exit sends them."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ids: list[int] = []
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._app = None
+
+    def add(self, outbox_id: int) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child: its own thread
+                self._start()
+            self._app = current_app._get_current_object()
+            self._ids.append(outbox_id)
+            if len(self._ids) == 1:
+                self._wake.set()
+
+    def _start(self) -> None:
+        self._ids, self._pid = [], os.getpid()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-hand-over", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(HAND_OVER_SECONDS)  # the rest of the burst joins the first
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> int:
+        """Send what is waiting now; returns how many ids were handed over."""
+        with self._lock:
+            ids, self._ids = self._ids, []
+            app = self._app
+        if not ids:
+            return 0
+        with app.app_context():
+            for start in range(0, len(ids), HAND_OVER_BATCH):
+                batch = ids[start:start + HAND_OVER_BATCH]
+                try:
+                    _celery_task(BATCH_TASK).apply_async((batch,))
+                except Exception:  # broker down: the periodic sweep sends them later
+                    log.exception("outbox: could not hand over %d emails", len(batch))
+        return len(ids)
+
+
+_hand_overs = HandOver()
+atexit.register(_hand_overs.flush)
+
+
 def _hand_over(outbox_id: int) -> None:
-    """After the commit: append the id to the queued list and, unless a drain is already due,
-    enqueue one. The push and the check are one atomic round trip, so an id is either seen by
-    a drain that is due or makes a new one due (a drain clears the key before it pops)."""
-    try:
-        pipe = kv.redis_client().pipeline(transaction=True)
-        pipe.rpush(kv.key(QUEUE_KEY), outbox_id)
-        pipe.set(kv.key(DRAIN_DUE_KEY), "1", nx=True, ex=DRAIN_DUE_SECONDS)
-        _length, drain_now = pipe.execute()
-    except Exception:  # noqa: BLE001 - Redis unreachable: hand this one to Celery directly
-        log.warning("outbox %s: hand-over list unavailable, enqueueing directly", outbox_id)
-        _celery_task(DELIVER_TASK).apply_async((outbox_id,))
-        return
-    if drain_now:
-        _celery_task(DRAIN_TASK).apply_async()
+    """After the commit: the id joins this process's next batch for the worker."""
+    _hand_overs.add(outbox_id)
 
 
-def deliver_queued() -> int:
-    """The drain: deliver every id handed over so far; returns how many were sent.
+def deliver_many(outbox_ids: list[int]) -> int:
+    """Deliver a batch of ids over one SMTP connection; returns how many were sent.
 
-    Clears the "drain due" key first, so an id pushed after that schedules the next drain.
     Each id goes through ``deliver``, whose claim makes a duplicate id (or a row the periodic
-    sweep already sent) a no-op; a failure is retried by its own task after its backoff."""
-    client = kv.redis_client()
-    client.delete(kv.key(DRAIN_DUE_KEY))
+    sweep already sent) a no-op; a failure is retried by its own task after its backoff, and
+    one row that raises does not keep the others from being sent."""
     sent = 0
     with mailer.reused_connection():
-        while True:
-            ids = client.lpop(kv.key(QUEUE_KEY), DRAIN_BATCH)
-            if not ids:
-                return sent
-            for outbox_id in ids:
-                try:
-                    result = deliver(int(outbox_id))
-                except Exception:  # one bad row must not strand the others already popped
-                    log.exception("outbox %s: delivery raised; the periodic sweep will see it",
-                                  int(outbox_id))
-                    db.session.rollback()
-                    continue
-                sent += result.sent
-                if result.retry_in is not None:
-                    _celery_task(DELIVER_TASK).apply_async((int(outbox_id),),
-                                                           countdown=result.retry_in)
+        for outbox_id in outbox_ids:
+            try:
+                result = deliver(int(outbox_id))
+            except Exception:  # noqa: BLE001
+                log.exception("outbox %s: delivery raised; the periodic sweep will see it",
+                              outbox_id)
+                db.session.rollback()
+                continue
+            sent += result.sent
+            if result.retry_in is not None:
+                _celery_task(DELIVER_TASK).apply_async((int(outbox_id),),
+                                                       countdown=result.retry_in)
+    return sent
 
 
 def backoff_for(attempts: int) -> int:

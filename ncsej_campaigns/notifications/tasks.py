@@ -16,9 +16,9 @@ def deliver_outbox_email(self, outbox_id: int) -> bool:
     return result.sent
 
 
-@shared_task(name="ncsej_campaigns.notifications.tasks.deliver_queued_emails")
-def deliver_queued_emails() -> int:
-    return services.deliver_queued()
+@shared_task(name="ncsej_campaigns.notifications.tasks.deliver_outbox_emails")
+def deliver_outbox_emails(outbox_ids: list[int]) -> int:
+    return services.deliver_many(outbox_ids)
 
 
 @shared_task(name="ncsej_campaigns.notifications.tasks.dispatch_due_outbox_emails")

@@ -296,73 +296,56 @@ def test_a_callback_runs_after_commit_and_is_forgotten_on_rollback(ctx):
     assert calls == ["committed"]
 
 
-if REAL_MODE:
-    def test_queued_emails_are_handed_over_and_drained_once(app, dbs, mailbox, monkeypatch,
-                                                            smtp_sink):
-        """With a worker, a committed email's id goes on a Redis list; one drain sends all the
-        ids there over one SMTP connection, each once, even when an id is listed twice."""
-        from ncsej_campaigns import kv
-
-        # A list of this test's own, so the worker's drains cannot take these ids.
-        monkeypatch.setattr(services, "QUEUE_KEY", f"outbox:queued:test-{time.time_ns()}")
-        emails = [OutboxEmailFactory(to_address=f"burst{i}@example.org") for i in range(5)]
-        with app.app_context():
-            client = kv.redis_client()
-            for email in [*emails, emails[0]]:
-                client.rpush(kv.key(services.QUEUE_KEY), email.id)
-            assert services.deliver_queued() == 5
-            assert client.llen(kv.key(services.QUEUE_KEY)) == 0
-        for email in emails:
-            assert wait_for_status(dbs, email.id, OutboxStatus.SENT).attempts == 1
-        assert sorted(str(m["To"]) for m in mailbox.messages()) == sorted(
-            f"Sarah Cohen <burst{i}@example.org>" for i in range(5))
+def test_a_batch_is_sent_once_over_one_connection(ctx, dbs, mailbox, smtp_sink):
+    """The worker's batch task: every id once, even when an id is listed twice, over one SMTP
+    connection when a server is configured."""
+    emails = [OutboxEmailFactory(to_address=f"burst{i}@example.org") for i in range(5)]
+    assert services.deliver_many([*[e.id for e in emails], emails[0].id]) == 5
+    for email in emails:
+        assert wait_for_status(dbs, email.id, OutboxStatus.SENT).attempts == 1
+    assert sorted(str(m["To"]) for m in mailbox.messages()) == sorted(
+        f"Sarah Cohen <burst{i}@example.org>" for i in range(5))
+    if REAL_MODE:
         assert len(set(smtp_sink.peers)) == 1
 
-    def test_a_row_that_fails_to_deliver_does_not_strand_the_rest_of_the_drain(
-            app, dbs, mailbox, monkeypatch):
-        from ncsej_campaigns import kv
 
-        monkeypatch.setattr(services, "QUEUE_KEY", f"outbox:queued:test-{time.time_ns()}")
-        broken, fine = (OutboxEmailFactory(to_address=f"{n}@example.org")
-                        for n in ("broken", "fine"))
-        real_deliver = services.deliver
+def test_a_row_that_fails_to_deliver_does_not_strand_the_rest_of_the_batch(
+        ctx, dbs, mailbox, monkeypatch):
+    broken, fine = (OutboxEmailFactory(to_address=f"{n}@example.org") for n in ("broken", "fine"))
+    real_deliver = services.deliver
 
-        def deliver(outbox_id):
-            if outbox_id == broken.id:
-                raise RuntimeError("row gone")
-            return real_deliver(outbox_id)
+    def deliver(outbox_id):
+        if outbox_id == broken.id:
+            raise RuntimeError("row gone")
+        return real_deliver(outbox_id)
 
-        monkeypatch.setattr(services, "deliver", deliver)
-        with app.app_context():
-            client = kv.redis_client()
-            client.rpush(kv.key(services.QUEUE_KEY), broken.id, fine.id)
-            assert services.deliver_queued() == 1
-        mailbox.wait_for(to="fine@example.org")
-        assert wait_for_status(dbs, broken.id, OutboxStatus.PENDING).attempts == 0
+    monkeypatch.setattr(services, "deliver", deliver)
+    assert services.deliver_many([broken.id, fine.id]) == 1
+    mailbox.wait_for(to="fine@example.org")
+    assert wait_for_status(dbs, broken.id, OutboxStatus.PENDING).attempts == 0
 
-    def test_a_commit_hands_the_email_over_and_schedules_one_drain(app, monkeypatch):
-        from ncsej_campaigns import kv
+
+if REAL_MODE:
+    def test_commits_hand_their_emails_over_in_one_batch(app, monkeypatch):
+        """With a worker, committed emails' ids are gathered per process and handed to Celery
+        as one task a moment later; nothing is handed over before the commit."""
         from ncsej_campaigns.extensions import db
 
-        queue = f"outbox:queued:test-{time.time_ns()}"
-        due = f"outbox:drain-due:test-{time.time_ns()}"
-        monkeypatch.setattr(services, "QUEUE_KEY", queue)
-        monkeypatch.setattr(services, "DRAIN_DUE_KEY", due)
-        drains = []
+        batches = []
         with app.app_context():
-            monkeypatch.setattr(app.extensions["celery"].tasks[services.DRAIN_TASK],
-                                "apply_async", lambda *a, **k: drains.append(1))
-            for i in range(3):
-                services.queue_email("password_reset", to_address=f"h{i}@example.org",
-                                     subject="Reset", reset_url="https://example.org/r",
-                                     valid_minutes=60)
-            client = kv.redis_client()
-            assert client.llen(kv.key(queue)) == 0  # nothing before the commit
+            monkeypatch.setattr(app.extensions["celery"].tasks[services.BATCH_TASK],
+                                "apply_async", lambda args, **k: batches.append(args[0]))
+            ids = [services.queue_email("password_reset", to_address=f"h{i}@example.org",
+                                        subject="Reset", reset_url="https://example.org/r",
+                                        valid_minutes=60).id for i in range(3)]
+            time.sleep(services.HAND_OVER_SECONDS * 3)
+            assert batches == []  # nothing before the commit
             db.session.commit()
-            assert client.llen(kv.key(queue)) == 3
-            assert drains == [1]  # one drain for the burst; the key says it is due
-            assert 0 < client.ttl(kv.key(due)) <= services.DRAIN_DUE_SECONDS
-            client.delete(kv.key(queue), kv.key(due))
+            deadline = time.monotonic() + 5
+            while not batches and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert batches == [ids]  # one task for the burst
+            db.session.rollback()
 
 
 def test_an_email_is_written_when_it_is_sent_from_its_stored_context(ctx, dbs, mailbox,
