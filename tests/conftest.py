@@ -254,8 +254,9 @@ def _clean_state(app, celery_worker, mailbox):
                             "false)"))
         limiter.reset()
         if REAL_MODE:
-            # The app's own keys too (count debounce keys, cached open data): ids start again at 1, so a key left by the test before would name
-            # this test's rows (a live debounce key would swallow this test's count job).
+            # The app's own keys too (count debounce keys, cached open data): ids start
+            # again at 1, so a key left by the test before would name this test's rows (a
+            # live debounce key would swallow this test's count job).
             from ncsej_campaigns import kv
 
             # Named one by one: Celery's own keys share this run's prefix.

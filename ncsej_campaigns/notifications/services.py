@@ -63,7 +63,7 @@ def queue_email(
                              to_name=to_name, person_id=person_id, user_id=user_id,
                              context=context)
     insert_new(db.session, email)
-    _deliver_after_commit(email.id)
+    deliver_after_commit(email.id)
     return email
 
 
@@ -160,7 +160,9 @@ def _from_json(value):
     return value
 
 
-def _deliver_after_commit(outbox_id: int) -> None:
+def deliver_after_commit(outbox_id: int) -> None:
+    """Have the email sent once the current transaction commits; ``queue_email`` does this,
+    a caller that inserted the row itself (``new_outbox_email``) calls it."""
     if kv.available():
         call_after_commit(_hand_over, outbox_id)
     else:  # embedded: delivered in-process straight after the commit
@@ -360,7 +362,7 @@ def requeue(email: OutboxEmail) -> None:
     email.next_attempt_at = None
     email.attempts = 0
     db.session.flush()
-    _deliver_after_commit(email.id)
+    deliver_after_commit(email.id)
 
 
 def forget_person_emails(person_id: int) -> int:

@@ -154,6 +154,14 @@ def update_person(person: Person, data: dict, *, actor, consent_source: str = ""
     return person
 
 
+def new_person(email: str, **fields) -> Person:
+    """A person for a public sign-up, not yet added anywhere (``fields`` outside the person's
+    own are ignored)."""
+    person = Person()
+    _apply(person, {"email": email, **{k: v for k, v in fields.items() if k in PERSON_FIELDS}})
+    return person
+
+
 def get_or_create_person(email: str, **fields) -> tuple[Person, bool]:
     """For public sign-ups: the person with this email, created if new, race-safe.
 
@@ -162,10 +170,8 @@ def get_or_create_person(email: str, **fields) -> tuple[Person, bool]:
     When the email is already on file, or another request inserts it at the same moment (the
     insert then waits for that request's transaction and does nothing), the existing row is
     read instead."""
-    data = {"email": email, **{k: v for k, v in fields.items() if k in PERSON_FIELDS}}
     for _attempt in range(2):
-        person = Person()
-        _apply(person, data)
+        person = new_person(email, **fields)
         if insert_new(db.session, person, unless_exists=["email_normalized"]) is not None:
             return person, True
         person = find_by_email(email)

@@ -222,7 +222,9 @@ def _signature_recorded(response) -> bool:
 def sign(slug: str):
     if request.method == "GET":  # a reload of the result page: back to the petition
         return make_response("", 303, {"Location": url_for(".petition", slug=slug)})
-    petition = _petition_or_404(slug, with_campaign=False)
+    petition = signing.signing_petition(slug)
+    if petition is None:
+        abort(404)
     from_widget = request.form.get("source") == WIDGET
     if from_widget:
         g.embeddable = True
@@ -230,21 +232,19 @@ def sign(slug: str):
         return _sign(petition, from_widget)
 
 
-def _sign(petition: Petition, from_widget: bool):
-    template = "petitions/public/widget.html" if from_widget else "petitions/public/petition.html"
+def _sign(petition: signing.SigningPetition, from_widget: bool):
     form = SignatureForm(meta={"csrf_context": petition.id})
     referrer = signing.find_referrer(form.ref.data)
     if not signing.accepting_signatures(petition):
-        return render_template("petitions/public/closed.html", petition=petition,
-                               title=petition.localized("title", _locale()),
-                               message=signing.not_signable_message(petition),
-                               widget=from_widget), 409
+        return _not_signable(petition.slug, signing.not_signable_message(petition), from_widget)
     if not form.validate_on_submit():
+        template = ("petitions/public/widget.html" if from_widget
+                    else "petitions/public/petition.html")
+        full = _petition_or_404(petition.slug)
         return render_template(
-            template, **_page_context(petition, form, referrer, widget=from_widget)), 400
-    # Everything the answer needs, read before the commit expires the petition's attributes.
-    context = {"petition": petition, "title": petition.localized("title", _locale()),
-               "email": form.email.data, "widget": from_widget,
+            template, **_page_context(full, form, referrer, widget=from_widget)), 400
+    context = {"title": petition.localized("title", _locale()), "email": form.email.data,
+               "widget": from_widget,
                "back_url": url_for(".widget" if from_widget else ".petition", slug=petition.slug)}
     if form.is_bot:
         # Looks like success, so the bot learns nothing; nothing is written or sent.
@@ -254,14 +254,24 @@ def _sign(petition: Petition, from_widget: bool):
         postal_code=form.postal_code.data.upper(), country=form.country.data,
         comment=form.comment.data, email_consent=form.email_consent.data, locale=_locale(),
         source=form.signature_source, ip=request.remote_addr or "")
-    try:
-        signing.sign_petition(petition, details, referrer)
-    except signing.SigningError as exc:
-        db.session.rollback()
-        return render_template("petitions/public/closed.html", message=str(exc),
-                               **{k: v for k, v in context.items() if k != "email"}), 409
+    if signing.sign_new_person(petition, details, referrer) is None:
+        # Someone already on file, a petition that stopped taking signatures, or SQLite:
+        # the general path, on the petition's row as it is now.
+        current = _petition_or_404(petition.slug, with_campaign=False)
+        try:
+            signing.sign_petition(current, details, referrer)
+        except signing.SigningError as exc:
+            db.session.rollback()
+            return _not_signable(petition.slug, str(exc), from_widget)
     db.session.commit()
     return _check_email_page(context)
+
+
+def _not_signable(slug: str, message: str, from_widget: bool):
+    petition = _petition_or_404(slug)
+    return render_template("petitions/public/closed.html", petition=petition,
+                           title=petition.localized("title", _locale()), message=message,
+                           widget=from_widget), 409
 
 
 # Stands for the signer's address in the cached "check your email" page: private-use

@@ -1,12 +1,15 @@
 """Signing a petition, confirming by email, withdrawing: the supporter's side of petitions.
 
-The hot path is a handful of inserts in one transaction (person if new, signature, outbox
-email) and never touches the petition row: counts are the counting job's business
-(``petitions.counting``), so a surge of signers never queues on one row lock.
+The hot path, a newcomer signing an open petition, is one statement on PostgreSQL: the person,
+the pending signature and the confirmation email inserted together, guarded by the petition's
+state (``sign_new_person``); everything else (an address on file, SQLite) takes the general
+path, a few inserts in one transaction (``sign_petition``). Neither touches the petition row:
+counts are the counting job's business (``petitions.counting``), so a surge of signers never
+queues on one row lock.
 
-One signature per person per petition is a unique constraint; two racing requests with the
-same email both try the insert in a savepoint, one wins, the other re-reads the winner's row
-and answers as a second attempt would.
+One signature per person per petition is a unique constraint, and one person per email
+another; two racing requests with the same email both try the insert, one wins, the other
+waits for it, finds the winner's rows and answers as a second attempt would.
 
 The page after signing says the same thing whatever was on file ("check your email"): the
 email then either asks to confirm or says the signature is already counted. So nobody can
@@ -18,27 +21,35 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ncsej_campaigns.db import insert_new, utcnow
+from ncsej_campaigns.db import Bilingual, Linked, UTCDateTime, insert_chain, insert_new, utcnow
 from ncsej_campaigns.extensions import db
-from ncsej_campaigns.notifications.services import context_builder, queue_email
+from ncsej_campaigns.notifications.services import (
+    context_builder,
+    deliver_after_commit,
+    new_outbox_email,
+    queue_email,
+)
 from ncsej_campaigns.organizations.models import Organization
+from ncsej_campaigns.page_cache import timed_cache
 from ncsej_campaigns.people.models import Person
-from ncsej_campaigns.people.services import get_or_create_person, set_consent
+from ncsej_campaigns.people.services import get_or_create_person, new_person, set_consent
 from ncsej_campaigns.petitions import counting
 from ncsej_campaigns.petitions.links import share_url
 from ncsej_campaigns.petitions.models import (
     PUBLIC_STATES,
+    SIGNABLE_STATES,
     Petition,
+    PetitionStatus,
     Signature,
     SignatureSource,
     SignatureStatus,
@@ -98,6 +109,48 @@ def get_public_petition(slug: str, with_campaign: bool = True) -> Petition | Non
     if with_campaign:
         stmt = stmt.options(joinedload(Petition.campaign))
     return db.session.scalar(stmt)
+
+
+@dataclass(frozen=True)
+class SigningPetition(Bilingual):
+    """What signing needs of a petition, read in one query and kept for the page cache's few
+    seconds (``signing_petition``): a stale copy is harmless, since the signature's INSERT
+    checks the petition's state and dates itself (``sign_new_person``) and every other path
+    reads the row afresh."""
+
+    id: int
+    slug: str
+    status: PetitionStatus
+    opens_at: datetime | None
+    closes_at: datetime | None
+    title_en: str
+    title_ru: str
+    target_en: str
+    target_ru: str
+
+    @property
+    def is_signable(self) -> bool:
+        return self.status in SIGNABLE_STATES
+
+
+_SNAPSHOT_COLUMNS = [getattr(Petition, f.name) for f in fields(SigningPetition)]
+
+
+def signing_petition(slug: str) -> SigningPetition | None:
+    """The public petition ``slug`` for the signing form's POST, from a per-process copy at
+    most PAGE_CACHE_SECONDS old."""
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    cache = timed_cache("petition_for_signing", 256)
+    snapshot = cache.get(slug) if seconds > 0 else None
+    if snapshot is None:
+        row = db.session.execute(select(*_SNAPSHOT_COLUMNS).where(
+            Petition.slug == slug, Petition.status.in_(PUBLIC_STATES))).one_or_none()
+        if row is None:
+            return None
+        snapshot = SigningPetition(*row)
+        if seconds > 0:
+            cache.put(slug, snapshot, seconds)
+    return snapshot
 
 
 def find_referrer(slug: str | None) -> Organization | None:
@@ -183,6 +236,64 @@ def signature_for_withdraw_token(petition: Petition, token: str) -> Signature:
 
 # --- signing --------------------------------------------------------------------------------
 
+def sign_new_person(petition: SigningPetition | Petition, details: SignerDetails,
+                    referrer: Organization | None = None) -> SignResult | None:
+    """The common case in one statement on PostgreSQL: a newcomer signing an open petition.
+    The person, the pending signature and the confirmation email are inserted together
+    (``insert_chain``), only if the petition accepts signatures at this moment and nobody
+    has this email yet. Returns None when it did nothing (an address on file, a petition that
+    stopped accepting, SQLite): ``sign_petition`` then answers as it always does."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    now = utcnow()
+    person = new_person(details.email, first_name=details.first_name,
+                        last_name=details.last_name, postal_code=details.postal_code,
+                        country=details.country, preferred_language=details.locale)
+    signature = _new_signature(petition, details, referrer, now)
+    email = new_outbox_email("petition_confirm", to_address=person.email,
+                             to_name=person.full_name, locale=details.locale,
+                             subject=confirm_subject(petition, details.locale), context={})
+    ids = insert_chain(db.session, "petition-sign-newcomer", [
+        Linked(person, unless_exists=["email_normalized"]),
+        Linked(signature, links={"person_id": lambda rows: rows[0].c.id}),
+        Linked(email, links={
+            "person_id": lambda rows: rows[1].c.person_id,
+            "context": lambda rows: func.json_build_object("signature_id", rows[1].c.id)}),
+    ], when=_ACCEPTING, params={"petition_id": petition.id, "now": now})
+    if ids is None:
+        return None
+    deliver_after_commit(ids[-1])
+    return SignResult(Outcome.CREATED, None)
+
+
+# "This petition takes signatures now", inside the statement that adds one.
+_ACCEPTING = exists().where(
+    Petition.id == bindparam("petition_id"),
+    Petition.status.in_(SIGNABLE_STATES),
+    or_(Petition.opens_at.is_(None), Petition.opens_at <= bindparam("now", type_=UTCDateTime)),
+    or_(Petition.closes_at.is_(None), Petition.closes_at > bindparam("now", type_=UTCDateTime)),
+)
+
+
+def _new_signature(petition, details: SignerDetails, referrer: Organization | None,
+                   now: datetime, person_id: int | None = None) -> Signature:
+    return Signature(
+        petition_id=petition.id,
+        person_id=person_id,
+        status=SignatureStatus.PENDING,
+        comment=details.comment,
+        source=details.source,
+        referring_organization_id=referrer.id if referrer else None,
+        email_consent=details.email_consent,
+        country=details.country,
+        postal_code=details.postal_code,
+        ip_hash=hash_ip(details.ip),
+        email_domain=email_domain(details.email),
+        locale=details.locale,
+        created_at=now,
+    )
+
+
 def sign_petition(petition: Petition, details: SignerDetails,
                   referrer: Organization | None = None) -> SignResult:
     """Record a pending signature and queue its confirmation email; flushes, never commits."""
@@ -199,21 +310,7 @@ def sign_petition(petition: Petition, details: SignerDetails,
         if existing is not None:
             return _sign_again(petition, existing, details, referrer)
 
-    signature = Signature(
-        petition_id=petition.id,
-        person_id=person.id,
-        status=SignatureStatus.PENDING,
-        comment=details.comment,
-        source=details.source,
-        referring_organization_id=referrer.id if referrer else None,
-        email_consent=details.email_consent,
-        country=details.country,
-        postal_code=details.postal_code,
-        ip_hash=hash_ip(details.ip),
-        email_domain=email_domain(details.email),
-        locale=details.locale,
-        created_at=utcnow(),
-    )
+    signature = _new_signature(petition, details, referrer, utcnow(), person.id)
     if created and db.session.get_bind().dialect.name == "postgresql":
         # This transaction inserted the person and holds their email's unique index entry
         # until it ends: a racing request with the same email waits on it, so no other

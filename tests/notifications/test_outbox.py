@@ -355,7 +355,7 @@ def test_an_email_is_written_when_it_is_sent_from_its_stored_context(ctx, dbs, m
     from ncsej_campaigns.extensions import db
 
     # Kept from sending after the commit, so the row can be read before it is written.
-    monkeypatch.setattr(services, "_deliver_after_commit", lambda outbox_id: None)
+    monkeypatch.setattr(services, "deliver_after_commit", lambda outbox_id: None)
     email = services.queue_email(
         "petition_milestone", to_address="ida@example.org", to_name="Ида Нудель",
         subject=lazy_gettext("Reset your password"), locale="ru", user_id=None,
@@ -385,7 +385,7 @@ def test_an_email_is_written_when_it_is_sent_from_its_stored_context(ctx, dbs, m
 def test_an_email_about_something_gone_is_failed_not_retried(ctx, dbs, monkeypatch):
     from ncsej_campaigns.extensions import db
 
-    monkeypatch.setattr(services, "_deliver_after_commit", lambda outbox_id: None)
+    monkeypatch.setattr(services, "deliver_after_commit", lambda outbox_id: None)
     monkeypatch.setitem(services._CONTEXT_BUILDERS, "password_reset", lambda stored: None)
     email = services.queue_email("password_reset", to_address="gone@example.org",
                                  subject="Reset your password", thing_id=12)
@@ -405,7 +405,7 @@ def test_a_context_that_cannot_be_stored_is_refused_at_once(ctx):
 
 
 def test_admins_read_a_pending_email_before_it_is_written(client, as_user, dbs, monkeypatch):
-    monkeypatch.setattr(services, "_deliver_after_commit", lambda outbox_id: None)
+    monkeypatch.setattr(services, "deliver_after_commit", lambda outbox_id: None)
     email = OutboxEmailFactory(body_text="", body_html="", context={
         "reset_url": "https://coalition.example.org/password/reset/abc", "valid_minutes": 30})
     as_user("admin")

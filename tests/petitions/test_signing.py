@@ -218,6 +218,27 @@ def test_signing_a_closed_petition_writes_nothing(client, dbs, mailbox):
     assert count_rows(dbs, OutboxEmail) == 0
 
 
+def test_a_petition_closed_while_signing_remembers_it_open_writes_nothing(app, client, dbs,
+                                                                           monkeypatch):
+    """Signing reads the petition from a copy kept for a few seconds; one that closed in
+    those seconds still refuses: the INSERT checks the state itself."""
+    from tests.petitions.conftest import form_token
+
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 60)
+    petition = factories.PetitionFactory()
+    assert sign(client, petition, email="first@example.org").status_code == 200  # remembered
+    token = form_token(client, f"/petitions/{petition.slug}")
+    petition.status = "closed"
+    factories.Session.commit()
+    response = client.post(f"/petitions/{petition.slug}/sign",
+                           data={**SIGNER, "email": "second@example.org", "csrf_token": token})
+    assert response.status_code == 409
+    assert "This petition is closed and no longer accepts signatures." in text_of(response)
+    assert count_rows(dbs, Signature) == 1
+    assert count_rows(dbs, Person) == 1
+    assert count_rows(dbs, OutboxEmail) == 1
+
+
 def test_an_open_petition_past_its_close_date_refuses_signatures(client, dbs):
     from datetime import timedelta
 
