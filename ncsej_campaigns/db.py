@@ -138,6 +138,7 @@ class Linked:
     obj: object
     links: dict = field(default_factory=dict)
     unless_exists: list[str] | None = None
+    returns: tuple[str, ...] = ()  # columns besides the id that the next row's links read
 
 
 _CHAINS: dict = {}
@@ -187,8 +188,10 @@ def _build_chain(rows: list[Linked], tables: list, when):
         stmt = insert(table).from_select([c.key for c in columns], source)
         if row.unless_exists:
             stmt = stmt.on_conflict_do_nothing(index_elements=row.unless_exists)
-        # Whole rows, so a link names the row before it, never two CTEs at once.
-        ctes.append(stmt.returning(*table.columns).cte(f"row{i}"))
+        # The id and what the next row's links read, no more: psycopg prepares (and caches
+        # the parsing of) statements up to 4 kB only.
+        returned = [table.c.id, *(table.c[name] for name in row.returns)]
+        ctes.append(stmt.returning(*returned).cte(f"row{i}"))
     return select(*[select(cte.c.id).scalar_subquery() for cte in ctes])
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import threading
@@ -176,8 +175,8 @@ def _celery_task(name: str):
 class HandOver:
     """The per-process batcher behind ``_hand_over``: ids wait in a list, and a daemon thread
     sends them as one ``deliver_outbox_emails`` task a moment after the first arrives. Ids in
-    the list when the process dies unannounced are picked up by the periodic sweep
-    (``due_outbox_ids``), as any hand-over lost on the way is; a normal exit sends them."""
+    the list when the process ends are picked up by the periodic sweep
+    (``due_outbox_ids``), as any hand-over lost on the way is."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -227,7 +226,6 @@ class HandOver:
 
 
 _hand_overs = HandOver()
-atexit.register(_hand_overs.flush)
 
 
 def _hand_over(outbox_id: int) -> None:

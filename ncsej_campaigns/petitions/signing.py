@@ -255,7 +255,8 @@ def sign_new_person(petition: SigningPetition | Petition, details: SignerDetails
                              subject=confirm_subject(petition, details.locale), context={})
     ids = insert_chain(db.session, "petition-sign-newcomer", [
         Linked(person, unless_exists=["email_normalized"]),
-        Linked(signature, links={"person_id": lambda rows: rows[0].c.id}),
+        Linked(signature, links={"person_id": lambda rows: rows[0].c.id},
+               returns=("person_id",)),
         Linked(email, links={
             "person_id": lambda rows: rows[1].c.person_id,
             "context": lambda rows: func.json_build_object("signature_id", rows[1].c.id)}),
@@ -269,7 +270,7 @@ def sign_new_person(petition: SigningPetition | Petition, details: SignerDetails
 # "This petition takes signatures now", inside the statement that adds one.
 _ACCEPTING = exists().where(
     Petition.id == bindparam("petition_id"),
-    Petition.status.in_(SIGNABLE_STATES),
+    Petition.status == PetitionStatus.OPEN,  # the one state in SIGNABLE_STATES
     or_(Petition.opens_at.is_(None), Petition.opens_at <= bindparam("now", type_=UTCDateTime)),
     or_(Petition.closes_at.is_(None), Petition.closes_at > bindparam("now", type_=UTCDateTime)),
 )

@@ -12,7 +12,7 @@ from ncsej_campaigns.notifications.models import OutboxEmail
 from ncsej_campaigns.people.models import Person
 from ncsej_campaigns.petitions.models import Signature, SignatureSource, SignatureStatus
 from tests import factories
-from tests.conftest import TEST_SECRET
+from tests.conftest import REAL_MODE, TEST_SECRET
 from tests.petitions.conftest import (
     SIGNER,
     confirm_link,
@@ -384,3 +384,25 @@ def test_rate_limit_per_ip_address(client, dbs, monkeypatch, app):
     assert response.status_code == 429
     assert "Retry-After" in response.headers
     assert len(signatures(dbs, petition)) == 3
+
+
+if REAL_MODE:
+    def test_a_newcomers_signature_is_one_statement_psycopg_can_prepare(app, client, dbs):
+        """The person, signature and email go in with one statement, which stays under the
+        length psycopg prepares on the server and caches the parsing of (4 kB): above it,
+        every signature would be parsed and planned from scratch."""
+        from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+
+        from ncsej_campaigns.db import _CHAINS
+        from ncsej_campaigns.extensions import db
+
+        petition = factories.PetitionFactory()
+        assert sign(client, petition, email="newcomer@example.org").status_code == 200
+        with app.app_context():
+            sql = str(_CHAINS["petition-sign-newcomer"].compile(dialect=db.engine.dialect))
+        assert len(sql) < MAX_CACHED_STATEMENT_LENGTH
+        signature = dbs.scalars(select(Signature)).one()
+        email = dbs.scalars(select(OutboxEmail)).one()
+        assert (email.person_id, email.context) == (signature.person_id,
+                                                    {"signature_id": signature.id})
+        assert email.template == "petition_confirm"
