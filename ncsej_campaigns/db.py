@@ -152,17 +152,22 @@ def insert_chain(session, name: str, rows: list[Linked], *, when=None,
     (``unless_exists``) or ``when``, an SQL condition over ``params``, was false. Each row
     is inserted only if the one before it was, so the chain goes in whole or not at all.
 
-    The statement is built once per ``name`` (the same rows, links and condition every
-    time). The objects get their defaults and ids but are not added to the session."""
-    stmt = _CHAINS.get(name)
+    The statement is built once per ``name`` and set of columns left NULL (written into it
+    rather than sent): psycopg prepares statements, and caches their parsing, only up to
+    4 kB and 50 parameters. The objects get their defaults and ids but are not added to the
+    session."""
     values = dict(params or {})
-    tables = []
+    tables, nulls = [], []
     for i, row in enumerate(rows):
         table, row_values = _column_values(row.obj, skip=row.links)
         tables.append(table)
-        values.update({f"r{i}_{key}": value for key, value in row_values.items()})
+        nulls.append(frozenset(key for key, value in row_values.items() if value is None))
+        values.update({f"r{i}_{key}": value for key, value in row_values.items()
+                       if value is not None})
+    cache_key = (name, tuple(nulls))
+    stmt = _CHAINS.get(cache_key)
     if stmt is None:
-        stmt = _CHAINS[name] = _build_chain(rows, tables, when)
+        stmt = _CHAINS[cache_key] = _build_chain(rows, tables, nulls, when)
     ids = session.execute(stmt, values).one()
     if ids[-1] is None:
         return None
@@ -171,14 +176,15 @@ def insert_chain(session, name: str, rows: list[Linked], *, when=None,
     return tuple(ids)
 
 
-def _build_chain(rows: list[Linked], tables: list, when):
-    from sqlalchemy import bindparam, select
+def _build_chain(rows: list[Linked], tables: list, nulls: list, when):
+    from sqlalchemy import bindparam, cast, null, select
     from sqlalchemy.dialects.postgresql import insert
 
     ctes = []
     for i, (row, table) in enumerate(zip(rows, tables, strict=True)):
         columns = [c for c in table.columns if not c.primary_key]
         exprs = [row.links[c.key](ctes) if c.key in row.links
+                 else cast(null(), c.type) if c.key in nulls[i]
                  else bindparam(f"r{i}_{c.key}", type_=c.type) for c in columns]
         source = select(*exprs)
         if ctes:
@@ -188,8 +194,7 @@ def _build_chain(rows: list[Linked], tables: list, when):
         stmt = insert(table).from_select([c.key for c in columns], source)
         if row.unless_exists:
             stmt = stmt.on_conflict_do_nothing(index_elements=row.unless_exists)
-        # The id and what the next row's links read, no more: psycopg prepares (and caches
-        # the parsing of) statements up to 4 kB only.
+        # The id and what the next row's links read, no more (the 4 kB above).
         returned = [table.c.id, *(table.c[name] for name in row.returns)]
         ctes.append(stmt.returning(*returned).cte(f"row{i}"))
     return select(*[select(cte.c.id).scalar_subquery() for cte in ctes])
