@@ -107,9 +107,9 @@ def insert_new(session, obj, *, unless_exists: list[str] | None = None):
     return obj
 
 
-def _column_values(obj, skip=()) -> tuple:
+def _column_values(obj, skip=(), write_back: bool = True) -> tuple:
     """The table of a new ORM object and its column values, defaults filled in (as the unit
-    of work would) and written back to the object."""
+    of work would) and, with ``write_back``, set on the object too."""
     mapper = sa_inspect(type(obj))
     table = mapper.local_table
     values = {}
@@ -122,7 +122,8 @@ def _column_values(obj, skip=()) -> tuple:
         if value is None and default is not None:
             # As the unit of work does: None on a column with a default means the default.
             value = default.arg(None) if default.is_callable else default.arg
-        setattr(obj, key, value)
+        if write_back:
+            setattr(obj, key, value)
         values[column.key] = value
     return table, values
 
@@ -154,12 +155,12 @@ def insert_chain(session, name: str, rows: list[Linked], *, when=None,
 
     The statement is built once per ``name`` and set of columns left NULL (written into it
     rather than sent): psycopg prepares statements, and caches their parsing, only up to
-    4 kB and 50 parameters. The objects get their defaults and ids but are not added to the
-    session."""
+    4 kB and 50 parameters. The objects get their ids, keep only the values they were given
+    (not the defaults) and are not added to the session."""
     values = dict(params or {})
     tables, nulls = [], []
     for i, row in enumerate(rows):
-        table, row_values = _column_values(row.obj, skip=row.links)
+        table, row_values = _column_values(row.obj, skip=row.links, write_back=False)
         tables.append(table)
         nulls.append(frozenset(key for key, value in row_values.items() if value is None))
         values.update({f"r{i}_{key}": value for key, value in row_values.items()

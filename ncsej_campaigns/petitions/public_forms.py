@@ -14,6 +14,7 @@ from functools import lru_cache
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.csrf.core import CSRF
@@ -88,7 +89,8 @@ class SignedFormCSRF(CSRF):
         return super().setup_form(form)
 
     def generate_csrf_token(self, csrf_token_field):
-        return make_token(FORM_PURPOSE, {"p": self.petition_id})
+        # Made when the field is rendered: a signature POST only reads the token it carries.
+        return LazyString(make_token, FORM_PURPOSE, {"p": self.petition_id})
 
     def validate_csrf_token(self, form, field):
         try:
