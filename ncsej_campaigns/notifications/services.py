@@ -90,18 +90,25 @@ def new_outbox_email(template: str, *, to_address: str, subject, locale: str, to
 # --- writing the text -----------------------------------------------------------------------
 
 _CONTEXT_BUILDERS: dict[str, Callable[[dict], dict | None]] = {}
+_PRELOADERS: dict[str, Callable[[list[dict]], object]] = {}
 
 
 class NothingToSend(Exception):
     """What the email was about is gone (a context builder found nothing)."""
 
 
-def context_builder(template: str):
+def context_builder(template: str, preload: Callable[[list[dict]], object] | None = None):
     """Register ``fn(stored_context) -> template context`` for ``template``: called when the
     email is written, in the recipient's language, inside the app. Returning None means what
-    the email was about no longer exists, and it is not sent."""
+    the email was about no longer exists, and it is not sent.
+
+    ``preload(stored_contexts)``, if given, is called once for a batch of such emails before
+    they are written, to load what the builder reads in one query; what it returns is kept
+    referenced while the batch is written (the session's identity map holds objects weakly)."""
     def register(fn):
         _CONTEXT_BUILDERS[template] = fn
+        if preload is not None:
+            _PRELOADERS[template] = preload
         return fn
     return register
 
@@ -233,26 +240,34 @@ def _hand_over(outbox_id: int) -> None:
     _hand_overs.add(outbox_id)
 
 
+# A batch is claimed, sent and recorded this many rows at a time: should the worker die in
+# the middle, at most these rows stay "sending" (and are failed for a person to check, never
+# resent blindly; see STALE_SENDING_AFTER).
+CLAIM_CHUNK = 50
+
+
 def deliver_many(outbox_ids: list[int]) -> int:
     """Deliver a batch of ids over one SMTP connection; returns how many were sent.
 
-    Each id goes through ``deliver``, whose claim makes a duplicate id (or a row the periodic
-    sweep already sent) a no-op; a failure is retried by its own task after its backoff, and
-    one row that raises does not keep the others from being sent."""
+    Rows are claimed a chunk at a time with one conditional UPDATE, so a duplicate id, or a
+    row the periodic sweep or another task took, is skipped; a chunk's outcomes are recorded
+    in one statement; a failure is retried by its own task after its backoff."""
+    ids = list(dict.fromkeys(int(i) for i in outbox_ids))
     sent = 0
     with mailer.reused_connection():
-        for outbox_id in outbox_ids:
+        for start in range(0, len(ids), CLAIM_CHUNK):
             try:
-                result = deliver(int(outbox_id))
-            except Exception:  # noqa: BLE001
-                log.exception("outbox %s: delivery raised; the periodic sweep will see it",
-                              outbox_id)
+                results = _deliver_claimed(_claim(ids[start:start + CLAIM_CHUNK]))
+            except Exception:  # noqa: BLE001 - the other chunks still go out
+                log.exception("outbox: a batch of %d emails failed; the periodic sweep will "
+                              "see them", len(ids[start:start + CLAIM_CHUNK]))
                 db.session.rollback()
                 continue
-            sent += result.sent
-            if result.retry_in is not None:
-                _celery_task(DELIVER_TASK).apply_async((int(outbox_id),),
-                                                       countdown=result.retry_in)
+            for outbox_id, result in results:
+                sent += result.sent
+                if result.retry_in is not None:
+                    _celery_task(DELIVER_TASK).apply_async((outbox_id,),
+                                                           countdown=result.retry_in)
     return sent
 
 
@@ -273,47 +288,79 @@ def deliver(outbox_id: int) -> DeliveryResult:
     The claim is one conditional UPDATE, committed before the send: a second task for the same
     row finds nothing to claim, so a message is never handed to the mail server twice.
     """
+    results = _deliver_claimed(_claim([outbox_id]))
+    return results[0][1] if results else DeliveryResult(sent=False)
+
+
+def _claim(outbox_ids: list[int]) -> list[int]:
+    """Mark the rows among ``outbox_ids`` that are due as being sent, and commit; returns
+    their ids. A row someone else claimed first is not among them."""
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = db.session.scalars(
         update(OutboxEmail)
         .where(
-            OutboxEmail.id == outbox_id,
+            OutboxEmail.id.in_(outbox_ids),
             OutboxEmail.status == OutboxStatus.PENDING,
             or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
         )
         .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        .returning(OutboxEmail.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).all()
     db.session.commit()
-    if not claimed:
-        return DeliveryResult(sent=False)
+    return claimed
 
-    email = db.session.get(OutboxEmail, outbox_id)
+
+# What sending changes on a row, written back in one statement per chunk.
+_OUTCOME = ("status", "sent_at", "message_id", "last_error", "next_attempt_at", "body_text",
+            "body_html")
+
+
+def _deliver_claimed(claimed: list[int]) -> list[tuple[int, DeliveryResult]]:
+    """Write, send and record rows this process has claimed."""
+    if not claimed:
+        return []
+    emails = db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.id.in_(claimed)).order_by(OutboxEmail.id)).all()
+    # Detached: their outcomes are written below by primary key, whatever else changed on
+    # the row meanwhile (an erasure, say), not flushed as changes of loaded objects.
+    for email in emails:
+        db.session.expunge(email)
+    preloaded = [preload([e.context or {} for e in emails if e.template == template])
+                 for template, preload in _PRELOADERS.items()
+                 if any(e.template == template and not e.body_text for e in emails)]
+    results = [(email.id, _send(email)) for email in emails]
+    del preloaded
+    db.session.execute(update(OutboxEmail), [
+        {"id": email.id, **{name: getattr(email, name) for name in _OUTCOME}}
+        for email in emails])
+    db.session.commit()
+    return results
+
+
+def _send(email: OutboxEmail) -> DeliveryResult:
+    """Write (if not yet written) and send one claimed email, noting the outcome on it."""
     try:
         if email.context is not None and not email.body_text:
             email.body_text, email.body_html = render_email(email)
         message = mailer.build_message(email)
         mailer.send_message(message)
     except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, not raised
-        log.warning("outbox %s: delivery failed: %s", outbox_id, exc)
+        log.warning("outbox %s: delivery failed: %s", email.id, exc)
         email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if (isinstance(exc, NothingToSend)
                 or email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]):
             email.status = OutboxStatus.FAILED
             email.next_attempt_at = None
-            db.session.commit()
             return DeliveryResult(sent=False)
         delay = backoff_for(email.attempts)
         email.status = OutboxStatus.PENDING
         email.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        db.session.commit()
         return DeliveryResult(sent=False, retry_in=delay)
-
     email.status = OutboxStatus.SENT
     email.sent_at = utcnow()
     email.message_id = message["Message-ID"]
     email.last_error = ""
-    db.session.commit()
     return DeliveryResult(sent=True)
 
 

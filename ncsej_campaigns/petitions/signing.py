@@ -397,7 +397,16 @@ def _email_context(petition: Petition, signature: Signature, locale: str) -> dic
 # The signer's emails are queued with the signature's id only; their links and the petition's
 # wording are written when the email is sent (see notifications.services.queue_email).
 
-@context_builder("petition_confirm")
+def _preload_signatures(contexts: list[dict]) -> list[Signature]:
+    """A batch's signatures with their petitions and referrers, in one query."""
+    return db.session.scalars(
+        select(Signature)
+        .where(Signature.id.in_([c["signature_id"] for c in contexts if "signature_id" in c]))
+        .options(joinedload(Signature.petition), joinedload(Signature.referring_organization))
+    ).all()
+
+
+@context_builder("petition_confirm", preload=_preload_signatures)
 def _confirm_email(stored: dict) -> dict | None:
     signature = db.session.get(Signature, stored["signature_id"])
     if signature is None:
@@ -408,7 +417,7 @@ def _confirm_email(stored: dict) -> dict | None:
                                          token=confirm_token(signature))}
 
 
-@context_builder("petition_already_signed")
+@context_builder("petition_already_signed", preload=_preload_signatures)
 def _already_signed_email(stored: dict) -> dict | None:
     signature = db.session.get(Signature, stored["signature_id"])
     if signature is None:

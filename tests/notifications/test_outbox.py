@@ -312,17 +312,52 @@ def test_a_batch_is_sent_once_over_one_connection(ctx, dbs, mailbox, smtp_sink):
 def test_a_row_that_fails_to_deliver_does_not_strand_the_rest_of_the_batch(
         ctx, dbs, mailbox, monkeypatch):
     broken, fine = (OutboxEmailFactory(to_address=f"{n}@example.org") for n in ("broken", "fine"))
-    real_deliver = services.deliver
+    from ncsej_campaigns.notifications import mailer
 
-    def deliver(outbox_id):
-        if outbox_id == broken.id:
-            raise RuntimeError("row gone")
-        return real_deliver(outbox_id)
+    real_build = mailer.build_message
 
-    monkeypatch.setattr(services, "deliver", deliver)
+    def build_message(email):
+        if email.id == broken.id:
+            raise RuntimeError("cannot write this one")
+        return real_build(email)
+
+    monkeypatch.setattr(mailer, "build_message", build_message)
+    retries = []
+    monkeypatch.setattr(services, "_celery_task", lambda name: type(
+        "Task", (), {"apply_async": staticmethod(lambda args, countdown: retries.append(
+            (args, countdown)))}))
     assert services.deliver_many([broken.id, fine.id]) == 1
     mailbox.wait_for(to="fine@example.org")
-    assert wait_for_status(dbs, broken.id, OutboxStatus.PENDING).attempts == 0
+    row = wait_for_status(dbs, broken.id, OutboxStatus.PENDING)
+    assert row.attempts == 1 and row.last_error == "RuntimeError: cannot write this one"
+    assert retries == [((broken.id,), 30)]
+
+
+def test_a_batch_claims_and_records_its_rows_a_chunk_at_a_time(ctx, dbs, mailbox,
+                                                                monkeypatch):
+    """Few statements for many emails: one claim and one record per chunk, each row still
+    claimed once (a row another task holds is skipped)."""
+    from sqlalchemy import event
+
+    from ncsej_campaigns.extensions import db
+
+    monkeypatch.setattr(services, "CLAIM_CHUNK", 4)
+    emails = [OutboxEmailFactory(to_address=f"chunk{i}@example.org") for i in range(10)]
+    taken = emails[3]
+    taken.status = OutboxStatus.SENDING  # another task has it
+    factories.Session.commit()
+    statements = []
+    engine = db.engine
+    listener = lambda *a: statements.append(a[2].split()[0].upper())  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert services.deliver_many([e.id for e in emails]) == 9
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert statements.count("UPDATE") == 3 * 2  # three chunks: a claim and a record each
+    assert len(mailbox.messages()) == 9
+    dbs.expire_all()
+    assert dbs.get(OutboxEmail, taken.id).status == OutboxStatus.SENDING
 
 
 if REAL_MODE:
