@@ -7,8 +7,11 @@ import contextvars
 import os
 import smtplib
 import ssl
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app
@@ -16,22 +19,37 @@ from flask import current_app
 from ncsej_campaigns.notifications.models import OutboxEmail
 
 
-def build_message(email: OutboxEmail) -> EmailMessage:
+def build_message(email: OutboxEmail) -> Message:
+    """The MIME message for an outbox row, built with the classic MIME classes: building and
+    serializing ``EmailMessage``'s header objects took over half of a worker's time per
+    email, four times what these take. Headers are one line each, encoded only when they are
+    not ASCII."""
     config = current_app.config
-    message = EmailMessage()
-    message["Subject"] = email.subject
-    message["From"] = config["MAIL_DEFAULT_SENDER"]
-    name = _display_name(email.to_name)
-    message["To"] = formataddr((name, email.to_address)) if name else email.to_address
-    domain = config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].rstrip(">") or "localhost"
+    if email.body_html:
+        message = MIMEMultipart("alternative")
+        message.attach(MIMEText(email.body_text, "plain", "utf-8"))
+        message.attach(MIMEText(email.body_html, "html", "utf-8"))
+    else:
+        message = MIMEText(email.body_text, "plain", "utf-8")
+    message["Subject"] = _text_header(email.subject)
+    sender_name, sender = parseaddr(config["MAIL_DEFAULT_SENDER"])
+    message["From"] = _address(sender_name, sender)
+    message["To"] = _address(_display_name(email.to_name), email.to_address)
+    domain = sender.rpartition("@")[2] or "localhost"
     message["Message-ID"] = email.message_id or make_msgid(f"outbox-{email.id}", domain=domain)
     message["X-Outbox-Id"] = str(email.id)
-    message.set_content(email.body_text)
-    if email.body_html:
-        message.add_alternative(email.body_html, subtype="html")
-    # After the content: set_content() clears every Content-* header set before it.
     message["Content-Language"] = email.locale
     return message
+
+
+def _text_header(value: str) -> str | Header:
+    value = " ".join(value.split())  # never a line break in a header
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _address(name: str, address: str) -> str:
+    name = " ".join(name.split())
+    return formataddr((name, address), charset="utf-8") if name else address
 
 
 # Python's header folding breaks a name of several words when one of them is longer than a
@@ -44,7 +62,7 @@ def _display_name(name: str) -> str:
     return " ".join(word[:LONGEST_NAME_WORD] for word in (name or "").split())
 
 
-def send_message(message: EmailMessage) -> None:
+def send_message(message: Message) -> None:
     config = current_app.config
     if config["MAIL_SERVER"]:
         _send_smtp(message, config)
@@ -91,7 +109,7 @@ def _connect(config) -> smtplib.SMTP:
     return client
 
 
-def _send_smtp(message: EmailMessage, config) -> None:
+def _send_smtp(message: Message, config) -> None:
     holder = _shared.get()
     if holder is None:
         with _connect(config) as client:
@@ -108,7 +126,7 @@ def _send_smtp(message: EmailMessage, config) -> None:
         raise
 
 
-def _write_file(message: EmailMessage, directory: Path) -> None:
+def _write_file(message: Message, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     name = f"{message['X-Outbox-Id']}.eml"
     tmp = directory / f".{name}.tmp"

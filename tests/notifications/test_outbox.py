@@ -114,6 +114,21 @@ def test_a_name_with_an_overlong_word_keeps_the_headers_whole(ctx, dbs, mailbox)
     assert str(message["To"]) == f"{'A' * 60} {'B' * 60} <long@example.org>"
 
 
+def test_headers_in_russian_are_encoded_and_read_back_whole(app, ctx, dbs, mailbox,
+                                                            monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER",
+                        "Национальная коалиция <no-reply@coalition.example.org>")
+    email = OutboxEmailFactory(to_address="ida@example.org", to_name="Ида  Нудель",
+                               subject="Подтвердите\nподпись: «Отпусти народ мой»")
+    assert services.deliver(email.id).sent is True
+    (message,) = mailbox.wait_for(to="ida@example.org")
+    assert message["Subject"] == "Подтвердите подпись: «Отпусти народ мой»"  # one line
+    assert str(message["From"]) == "Национальная коалиция <no-reply@coalition.example.org>"
+    assert str(message["To"]) == "Ида Нудель <ida@example.org>"
+    assert message["Content-Language"] == "en"
+    assert "The text part." in message.get_body(preferencelist=("plain",)).get_content()
+
+
 def test_transport_failure_is_recorded_and_retried_later(ctx, dbs, monkeypatch):
     email = OutboxEmailFactory()
     failing_transport(monkeypatch)
