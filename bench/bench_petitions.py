@@ -1,9 +1,11 @@
 """Petitions under load (issue point 10), on PostgreSQL and Redis, against a bare baseline
 served by the same gunicorn in the same run.
 
-- **Signing**: ``POST /petitions/<slug>/sign``, a new email per request: form validation, a new
-  person, a pending signature and a rendered confirmation email in the outbox, in one
-  transaction, then the "check your email" page.
+- **Signing**: ``POST /petitions/<slug>/sign``, a new email per request: form validation, then
+  a new person, a pending signature and the confirmation email's outbox row in one INSERT
+  statement guarded by the petition's state (the email's text is written by the worker when
+  it sends it), the commit, the hand-over of the email to the worker, and the "check your
+  email" page.
 - **Confirmation**: ``GET /petitions/<slug>/confirm/<token>``, each request a different
   pending signature: token check, the signature confirmed, the debounced count job scheduled
   (Redis ``SET NX``, and a Celery message when the key was free), the thank-you page.
@@ -222,7 +224,8 @@ def run() -> list[Comparison]:
                         expect_status=[204])
         results = [
             compare(server, sign, baseline, name="sign a petition (form POST)",
-                    note="person + pending signature + outbox email, one transaction"),
+                    note="form + person, pending signature and outbox email in one guarded "
+                         "INSERT + commit + page"),
             compare_confirmations(server, baseline),
             compare(server, Case("petition page", f"/petitions/{slug}", expect_status=[200]),
                     HELLO, name="public petition page",
