@@ -235,7 +235,14 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _clean_state(app, celery_worker, mailbox):
     yield
+    from celery._state import _set_task_join_will_block
+
     from ncsej_campaigns.extensions import db, limiter
+
+    # Celery's "running inside a task" flag is one process-wide global that each eager task
+    # sets and restores; eager tasks on two threads at once (the signing race test) can
+    # restore it out of order and leave it set, and a later test's result.get() is refused.
+    _set_task_join_will_block(False)
 
     factories.Session.remove()
     with app.app_context():
