@@ -339,13 +339,30 @@ def confirm(slug: str, token: str):
         return render_template("petitions/public/closed.html", petition=petition,
                                title=petition.localized("title", _locale()),
                                message=str(exc), widget=False), 409
-    # Rendered before the commit, while the petition is loaded (the commit would expire it and
+    # Written before the commit, while the petition is loaded (the commit would expire it and
     # the page would read it again); an error in the commit still ends in the error page.
-    page = render_template("petitions/public/confirmed.html", just_confirmed=just_confirmed,
-                           signature=signature,
-                           **_page_context(petition, None, signature.referring_organization))
+    page = _confirmed_page(petition, signature, just_confirmed)
     db.session.commit()
     return page
+
+
+def _confirmed_page(petition: Petition, signature, just_confirmed: bool) -> str:
+    """The thank-you page. It shows nothing of the signature, only the petition, its count and
+    share links (credited to the signature's referrer), so visitors without a session get one
+    rendered at most PAGE_CACHE_SECONDS ago for the same petition, language, referrer and
+    outcome: a wave of confirmations after a mailing costs a template per few seconds, not
+    one per signer."""
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    shared = seconds > 0 and visitor_without_session()
+    key = (petition.slug, _locale(), signature.referring_organization_id, just_confirmed)
+    cache = timed_cache("petition_confirmed_pages", BLANK_FORM_CACHE_SIZE)
+    html = cache.get(key) if shared else None
+    if html is None:
+        html = render_template("petitions/public/confirmed.html", just_confirmed=just_confirmed,
+                               **_page_context(petition, None, signature.referring_organization))
+        if shared:
+            cache.put(key, html, seconds)
+    return html
 
 
 class WithdrawForm(Form):

@@ -93,6 +93,27 @@ def test_each_signer_sees_their_own_address_on_the_check_your_email_page(client,
     assert len(signatures(dbs, petition)) == 3
 
 
+def test_thank_you_pages_are_shared_for_a_few_seconds_but_not_across_referrers(
+        app, client, dbs, mailbox, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 60)
+    petition = factories.PetitionFactory()
+    org = factories.OrganizationFactory()
+    pages = {}
+    for email, ref in (("a@example.org", None), ("b@example.org", None),
+                       ("c@example.org", org.slug)):
+        sign(client, petition, email=email, ref=ref)
+        link = confirm_link(mailbox.wait_for(to=email)[0])
+        first = client.get(link)
+        assert first.status_code == 200 and "is confirmed" in text_of(first)
+        pages[email] = first.get_data(as_text=True)
+        again = client.get(link)  # a second click: its own page, not the first one's
+        assert "was already confirmed" in text_of(again)
+    assert pages["a@example.org"] == pages["b@example.org"]  # nothing personal on it
+    assert f"ref={org.slug}" in pages["c@example.org"]
+    assert f"ref={org.slug}" not in pages["a@example.org"]
+    assert {s.status for s in signatures(dbs, petition)} == {SignatureStatus.CONFIRMED}
+
+
 def test_confirmation_email_is_in_the_language_the_signer_signed_in(client, dbs, mailbox):
     petition = factories.PetitionFactory()
     response = sign(client, petition, headers=RU)
