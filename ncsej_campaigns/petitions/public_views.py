@@ -236,6 +236,9 @@ def _sign(petition: signing.SigningPetition, from_widget: bool):
     form = SignatureForm(meta={"csrf_context": petition.id})
     referrer = signing.find_referrer(form.ref.data)
     if not signing.accepting_signatures(petition):
+        # A refusal is read afresh: the copy may predate a close date moved later.
+        petition = signing.signing_petition(petition.slug, fresh=True) or abort(404)
+    if not signing.accepting_signatures(petition):
         return _not_signable(petition.slug, signing.not_signable_message(petition), from_widget)
     if not form.validate_on_submit():
         template = ("petitions/public/widget.html" if from_widget

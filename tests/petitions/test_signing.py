@@ -260,6 +260,25 @@ def test_a_petition_closed_while_signing_remembers_it_open_writes_nothing(app, c
     assert count_rows(dbs, OutboxEmail) == 1
 
 
+def test_a_close_date_moved_later_takes_signatures_at_once(app, client, dbs, monkeypatch):
+    from datetime import timedelta
+
+    from ncsej_campaigns.db import utcnow
+    from tests.petitions.conftest import form_token
+
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 60)
+    petition = factories.PetitionFactory(closes_at=utcnow() + timedelta(days=1))
+    token = form_token(client, f"/petitions/{petition.slug}")
+    petition.closes_at = utcnow() - timedelta(minutes=1)
+    factories.Session.commit()
+    data = {**SIGNER, "csrf_token": token}
+    assert client.post(f"/petitions/{petition.slug}/sign", data=data).status_code == 409
+    petition.closes_at = utcnow() + timedelta(days=7)  # the coordinator extends it
+    factories.Session.commit()
+    assert client.post(f"/petitions/{petition.slug}/sign", data=data).status_code == 200
+    assert count_rows(dbs, Signature) == 1
+
+
 def test_an_open_petition_past_its_close_date_refuses_signatures(client, dbs):
     from datetime import timedelta
 
