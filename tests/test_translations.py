@@ -306,6 +306,33 @@ def test_audit_log_in_russian_after_an_export(client, as_user, dbs):
     assert "Журнал действий" in log
     assert "Когда" in log and "Кто" in log
     assert format_datetime(entry.created_at, "short", tzinfo=UTC, locale="ru") in log
+    assert "Персональные данные выгружены" in log  # the action, read in Russian
+    assert f"Человек #{person.id}" in log  # what it was about
+    assert "person.exported" in log  # the code stays, for filtering
+    factories.Session.add(AuditEntry(action="petition.closed", actor_label="system"))
+    factories.Session.commit()
+    assert ">система<" in page(client.get("/admin/audit/", headers=RU))  # the beat job
+
+
+def test_every_audit_action_the_application_records_has_a_label():
+    from ncsej_campaigns.audit.labels import ACTION_LABELS
+
+    codes = set()
+    for path in (ROOT / "ncsej_campaigns").rglob("*.py"):
+        codes |= set(re.findall(
+            r'"((?:account|campaign|organization|outbox|paper_batch|person|petition|signatures)'
+            r'\.[a-z_]+)"', path.read_text(encoding="utf-8")))
+    codes -= {"outbox.detail"}  # an endpoint, not an action
+    assert len(codes) > 20
+    assert sorted(codes - set(ACTION_LABELS)) == []
+
+
+def test_a_consent_source_reads_in_the_page_language(client, as_user):
+    person = factories.PersonFactory(email_consent=True,
+                                     email_consent_at=datetime(2026, 3, 1, tzinfo=UTC),
+                                     email_consent_source="petition let-my-people-go")
+    as_user("admin", locale="ru")
+    assert "подписал(а) петицию let-my-people-go" in page(client.get(f"/people/{person.id}"))
 
 
 def test_password_reset_email_is_in_the_account_language(client, mailbox):

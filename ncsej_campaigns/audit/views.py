@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from ncsej_campaigns.audit.labels import action_label, target_label
 from ncsej_campaigns.audit.models import AuditEntry
 from ncsej_campaigns.auth.policy import admin_required
 from ncsej_campaigns.extensions import db
@@ -27,4 +28,5 @@ def index():
     actions = db.session.scalars(select(AuditEntry.action).distinct()
                                  .order_by(AuditEntry.action)).all()
     return render_template("admin/audit.html", page=paginate(stmt), action=action,
-                           actor=actor, actions=actions)
+                           actor=actor, actions=actions, action_label=action_label,
+                           target_label=target_label)

@@ -94,8 +94,7 @@ def create_user(
         "account.created",
         target=user,
         actor=actor,
-        summary=f"{email} as {role.value}"
-        + (f" of {organization.slug}" if organization else ""),
+        summary=email,
         details={"role": role.value, "organization": organization.slug if organization else None},
     )
     return user

@@ -77,6 +77,23 @@ def _apply(person: Person, data: dict) -> list[str]:
     return changed
 
 
+# How consent was given is kept as written when it happened (it is evidence, and part of a
+# person's data export); these are the forms the application writes, shown translated.
+_CONSENT_SOURCES = (
+    ("petition ", _l("signed petition %(detail)s")),
+    ("entered by ", _l("entered by %(detail)s")),
+    ("changed by ", _l("changed by %(detail)s")),
+)
+
+
+def describe_consent_source(source: str) -> str:
+    """A stored consent source in the reader's language (an unknown form as it is)."""
+    for prefix, label in _CONSENT_SOURCES:
+        if source.startswith(prefix):
+            return str(label).replace("%(detail)s", source[len(prefix):])
+    return source
+
+
 def set_consent(person: Person, consent: bool, source: str) -> bool:
     if consent == person.email_consent:
         return False
@@ -111,7 +128,7 @@ def create_person(data: dict, *, organization: Organization | None, actor,
             affiliate(existing, organization)
             db.session.flush()
             audit.record("person.affiliated", target=existing, actor=actor,
-                         summary=f"added to {organization.slug}")
+                         summary=organization.name)
             return existing
         raise PersonError(_l("A person with this email is already on record."), "email",
                           existing=existing)
@@ -128,7 +145,7 @@ def create_person(data: dict, *, organization: Organization | None, actor,
     except IntegrityError as exc:  # a concurrent request created the same person first
         raise PersonError(_l("A person with this email is already on record."), "email") from exc
     # Names stay out of the audit log: an erased person must not live on in it.
-    audit.record("person.created", target=person, actor=actor, summary=f"person {person.id}",
+    audit.record("person.created", target=person, actor=actor,
                  details={"organization": organization.slug if organization else None})
     return person
 
@@ -149,7 +166,6 @@ def update_person(person: Person, data: dict, *, actor, consent_source: str = ""
     if changed:
         # Field names only: the audit log must not become a second copy of personal data.
         audit.record("person.updated", target=person, actor=actor,
-                     summary=f"person {person.id}",
                      details={"fields": sorted(changed)})
     return person
 
@@ -209,8 +225,7 @@ def export_person_data(person: Person, *, actor=None, actor_label: str | None = 
         "updated_at": person.updated_at.isoformat() if person.updated_at else None,
         "exported_at": utcnow().isoformat(),
     }
-    audit.record("person.exported", target=person, actor=actor, actor_label=actor_label,
-                 summary=f"person {person.id}")
+    audit.record("person.exported", target=person, actor=actor, actor_label=actor_label)
     return data
 
 
@@ -227,8 +242,7 @@ def erase_person(person: Person, *, actor=None, actor_label: str | None = None) 
     person.erased_at = utcnow()
     forget_person_emails(person.id)
     db.session.flush()
-    audit.record("person.erased", target=person, actor=actor, actor_label=actor_label,
-                 summary=f"person {person.id}")
+    audit.record("person.erased", target=person, actor=actor, actor_label=actor_label)
 
 
 def _data_fingerprint(person: Person) -> str:

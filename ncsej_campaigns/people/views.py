@@ -94,7 +94,9 @@ def detail(person_id: int):
     if org_id is not None:  # a federation sees only its own tie to this person
         affiliations = [a for a in affiliations if a.organization_id == org_id]
     return render_template("people/detail.html", person=person, affiliations=affiliations,
-                           erase_form=EraseForm())
+                           erase_form=EraseForm(),
+                           consent_source=services.describe_consent_source(
+                               person.email_consent_source))
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])

@@ -98,7 +98,8 @@ def test_admin_reads_and_filters_the_log(client, as_user, dbs):
     assert "person.exported" in page and "account.created" in page
     assert admin.email in page
     page = client.get("/admin/audit/?action=person.exported").get_data(as_text=True)
-    assert "<code>person.exported</code>" in page
-    assert "<code>account.created</code>" not in page
+    assert '<code class="hint">person.exported</code>' in page
+    assert "Personal data exported" in page
+    assert "account.created</code>" not in page
     page = client.get("/admin/audit/?actor=nobody-like-this").get_data(as_text=True)
     assert "Nothing recorded yet." in page
