@@ -320,7 +320,7 @@ def limited(error):
 
 # --- confirming and withdrawing -------------------------------------------------------------
 
-def _bad_link(petition: Petition, exc: TokenError | None):
+def _bad_link(petition: Petition | signing.SigningPetition, exc: TokenError | None):
     expired = exc is not None and exc.expired
     return render_template("petitions/public/link_invalid.html", petition=petition,
                            title=petition.localized("title", _locale()), expired=expired), 400
@@ -328,7 +328,11 @@ def _bad_link(petition: Petition, exc: TokenError | None):
 
 @bp.route("/petitions/<slug>/confirm/<token>")
 def confirm(slug: str, token: str):
-    petition = _petition_or_404(slug)
+    # The few-seconds copy identifies the petition; confirming reads the row itself
+    # (signature.petition) to check it still takes signatures.
+    petition = signing.signing_petition(slug)
+    if petition is None:
+        abort(404)
     try:
         signature = signing.signature_for_confirm_token(petition, token)
     except TokenError as exc:
@@ -339,12 +343,10 @@ def confirm(slug: str, token: str):
         just_confirmed = signing.confirm_signature(signature)
     except signing.SigningError as exc:
         db.session.rollback()
-        return render_template("petitions/public/closed.html", petition=petition,
-                               title=petition.localized("title", _locale()),
-                               message=str(exc), widget=False), 409
+        return _not_signable(slug, str(exc), False)
     # Written before the commit, while the petition is loaded (the commit would expire it and
     # the page would read it again); an error in the commit still ends in the error page.
-    page = _confirmed_page(petition, signature, just_confirmed)
+    page = _confirmed_page(signature.petition, signature, just_confirmed)
     db.session.commit()
     return page
 

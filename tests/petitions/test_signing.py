@@ -114,6 +114,21 @@ def test_thank_you_pages_are_shared_for_a_few_seconds_but_not_across_referrers(
     assert {s.status for s in signatures(dbs, petition)} == {SignatureStatus.CONFIRMED}
 
 
+def test_a_confirmation_after_the_petition_closed_is_not_counted(app, client, dbs, mailbox,
+                                                                   monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 60)  # a copy of it open, cached
+    petition = factories.PetitionFactory()
+    sign(client, petition)
+    link = confirm_link(mailbox.wait_for(EMAIL)[0])
+    petition.status = "closed"
+    factories.Session.commit()
+    response = client.get(link)
+    assert response.status_code == 409
+    assert "closed before your signature was confirmed" in text_of(response)
+    [signature] = signatures(dbs, petition)
+    assert signature.status == SignatureStatus.PENDING and signature.confirmed_at is None
+
+
 def test_confirmation_email_is_in_the_language_the_signer_signed_in(client, dbs, mailbox):
     petition = factories.PetitionFactory()
     response = sign(client, petition, headers=RU)
