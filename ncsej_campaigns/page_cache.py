@@ -49,6 +49,16 @@ class TimedCache:
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
 
+    def remember(self, key, seconds: float, make, refresh: bool = False):
+        """The value kept under ``key``, else (or with ``refresh``) ``make()``'s, kept for
+        ``seconds``; with no seconds, or when ``make`` gives None, nothing is kept."""
+        value = self.get(key) if seconds > 0 and not refresh else None
+        if value is None:
+            value = make()
+            if seconds > 0 and value is not None:
+                self.put(key, value, seconds)
+        return value
+
     def clear(self):
         with self.lock:
             self.items.clear()

@@ -145,16 +145,11 @@ def _blank_form(petition: Petition, referrer, source: str = "web") -> Markup:
     lang = request.args.get("lang", "") if source == WIDGET else ""
     key = (petition.id, petition.slug, _locale(), referrer.slug if referrer is not None else "",
            source, lang)
-    cache = timed_cache("petition_blank_forms", BLANK_FORM_CACHE_SIZE)
-    html = cache.get(key)
-    if html is None:
-        form = _new_form(petition, referrer, source)
-        # A rendered template, escaped by Jinja's autoescaping.
-        html = Markup(render_template(  # noqa: S704
-            "petitions/public/_form.html", form=form, petition=petition,
-            widget=source == WIDGET))
-        cache.put(key, html, BLANK_FORM_SECONDS)
-    return html
+    # A rendered template, escaped by Jinja's autoescaping.
+    return timed_cache("petition_blank_forms", BLANK_FORM_CACHE_SIZE).remember(
+        key, BLANK_FORM_SECONDS, lambda: Markup(render_template(  # noqa: S704
+            "petitions/public/_form.html", form=_new_form(petition, referrer, source),
+            petition=petition, widget=source == WIDGET)))
 
 
 def _hours_chart(petition: Petition) -> Markup:
@@ -290,12 +285,9 @@ def _check_email_page(context: dict) -> str:
         return render_template("petitions/public/check_email.html", **context)
     # Nothing of the petition row itself: after the commit, reading it would query again.
     key = (request.path, context["back_url"], context["title"], _locale(), context["widget"])
-    cache = timed_cache("petition_check_email_pages", BLANK_FORM_CACHE_SIZE)
-    html = cache.get(key)
-    if html is None:
-        html = render_template("petitions/public/check_email.html",
-                               **{**context, "email": EMAIL_SLOT})
-        cache.put(key, html, BLANK_FORM_SECONDS)
+    html = timed_cache("petition_check_email_pages", BLANK_FORM_CACHE_SIZE).remember(
+        key, BLANK_FORM_SECONDS, lambda: render_template(
+            "petitions/public/check_email.html", **{**context, "email": EMAIL_SLOT}))
     return html.replace(EMAIL_SLOT, str(escape(context["email"])))
 
 
@@ -357,17 +349,12 @@ def _confirmed_page(petition: Petition, signature, just_confirmed: bool) -> str:
     rendered at most PAGE_CACHE_SECONDS ago for the same petition, language, referrer and
     outcome: a wave of confirmations after a mailing costs a template per few seconds, not
     one per signer."""
-    seconds = current_app.config["PAGE_CACHE_SECONDS"]
-    shared = seconds > 0 and visitor_without_session()
+    seconds = current_app.config["PAGE_CACHE_SECONDS"] if visitor_without_session() else 0
     key = (petition.slug, _locale(), signature.referring_organization_id, just_confirmed)
-    cache = timed_cache("petition_confirmed_pages", BLANK_FORM_CACHE_SIZE)
-    html = cache.get(key) if shared else None
-    if html is None:
-        html = render_template("petitions/public/confirmed.html", just_confirmed=just_confirmed,
-                               **_page_context(petition, None, signature.referring_organization))
-        if shared:
-            cache.put(key, html, seconds)
-    return html
+    return timed_cache("petition_confirmed_pages", BLANK_FORM_CACHE_SIZE).remember(
+        key, seconds, lambda: render_template(
+            "petitions/public/confirmed.html", just_confirmed=just_confirmed,
+            **_page_context(petition, None, signature.referring_organization)))
 
 
 class WithdrawForm(Form):

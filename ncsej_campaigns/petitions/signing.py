@@ -139,18 +139,15 @@ _SNAPSHOT_COLUMNS = [getattr(Petition, f.name) for f in fields(SigningPetition)]
 def signing_petition(slug: str, fresh: bool = False) -> SigningPetition | None:
     """The public petition ``slug`` for the signing form's POST, from a per-process copy at
     most PAGE_CACHE_SECONDS old (``fresh``: read now, and keep that)."""
-    seconds = current_app.config["PAGE_CACHE_SECONDS"]
-    cache = timed_cache("petition_for_signing", 256)
-    snapshot = cache.get(slug) if seconds > 0 and not fresh else None
-    if snapshot is None:
-        row = db.session.execute(select(*_SNAPSHOT_COLUMNS).where(
-            Petition.slug == slug, Petition.status.in_(PUBLIC_STATES))).one_or_none()
-        if row is None:
-            return None
-        snapshot = SigningPetition(*row)
-        if seconds > 0:
-            cache.put(slug, snapshot, seconds)
-    return snapshot
+    return timed_cache("petition_for_signing", 256).remember(
+        slug, current_app.config["PAGE_CACHE_SECONDS"], lambda: _read_signing_petition(slug),
+        refresh=fresh)
+
+
+def _read_signing_petition(slug: str) -> SigningPetition | None:
+    row = db.session.execute(select(*_SNAPSHOT_COLUMNS).where(
+        Petition.slug == slug, Petition.status.in_(PUBLIC_STATES))).one_or_none()
+    return SigningPetition(*row) if row is not None else None
 
 
 def find_referrer(slug: str | None) -> Organization | None:
