@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, bindparam, cast, event, null, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
@@ -178,7 +178,6 @@ def insert_chain(session, name: str, rows: list[Linked], *, when=None,
 
 
 def _build_chain(rows: list[Linked], tables: list, nulls: list, when):
-    from sqlalchemy import bindparam, cast, null, select
     from sqlalchemy.dialects.postgresql import insert
 
     ctes = []

@@ -128,9 +128,15 @@ def render_email(email: OutboxEmail) -> tuple[str, str]:
                                 **context))
 
 
+def _unwritten(email: OutboxEmail) -> bool:
+    """Queued with a context and not yet written (rows from before the context column, and
+    erased ones, have none)."""
+    return email.context is not None and not email.body_text
+
+
 def email_text(email: OutboxEmail) -> str:
     """What the email says (or will say when it is sent), for the outbox's detail page."""
-    if email.body_text or email.context is None:
+    if not _unwritten(email):
         return email.body_text
     try:
         return render_email(email)[0]
@@ -189,7 +195,6 @@ class HandOver:
         self._lock = threading.Lock()
         self._ids: list[int] = []
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._app = None
 
@@ -205,8 +210,7 @@ class HandOver:
     def _start(self) -> None:
         self._ids, self._pid = [], os.getpid()
         self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox-hand-over", daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._run, name="outbox-hand-over", daemon=True).start()
 
     def _run(self) -> None:
         while True:
@@ -326,9 +330,10 @@ def _deliver_claimed(claimed: list[int]) -> list[tuple[int, DeliveryResult]]:
     # the row meanwhile (an erasure, say), not flushed as changes of loaded objects.
     for email in emails:
         db.session.expunge(email)
-    preloaded = [preload([e.context or {} for e in emails if e.template == template])
+    unwritten = [e for e in emails if _unwritten(e)]
+    preloaded = [preload([e.context for e in unwritten if e.template == template])
                  for template, preload in _PRELOADERS.items()
-                 if any(e.template == template and not e.body_text for e in emails)]
+                 if any(e.template == template for e in unwritten)]
     results = [(email.id, _send(email)) for email in emails]
     del preloaded
     db.session.execute(update(OutboxEmail), [
@@ -341,7 +346,7 @@ def _deliver_claimed(claimed: list[int]) -> list[tuple[int, DeliveryResult]]:
 def _send(email: OutboxEmail) -> DeliveryResult:
     """Write (if not yet written) and send one claimed email, noting the outcome on it."""
     try:
-        if email.context is not None and not email.body_text:
+        if _unwritten(email):
             email.body_text, email.body_html = render_email(email)
         message = mailer.build_message(email)
         mailer.send_message(message)

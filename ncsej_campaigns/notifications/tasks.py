@@ -26,6 +26,6 @@ def dispatch_due_outbox_emails() -> int:
     services.fail_stale_sending()
     db.session.commit()
     ids = services.due_outbox_ids()
-    for outbox_id in ids:
-        deliver_outbox_email.delay(outbox_id)
+    if ids:  # one batch, sent as the hand-over's are
+        deliver_outbox_emails.delay(ids)
     return len(ids)
